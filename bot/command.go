@@ -1,0 +1,172 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Command is one "/digest ..." invocation, whatever platform it came from.
+type Command struct {
+	Name     string // first word, lowercased: "latest", "search"...; "" for none
+	Args     string // the rest, trimmed
+	Platform string // "slack", "discord", "console"
+	User     string // platform user id, for logs
+	Channel  string // platform channel id, for logs
+}
+
+// ParseCommand splits the text typed after "/digest" into a Command.
+func ParseCommand(text string) Command {
+	text = strings.TrimSpace(text)
+	name, args, _ := strings.Cut(text, " ")
+	if i := strings.IndexAny(name, "\t\n\r"); i >= 0 {
+		name, args = name[:i], name[i:]+" "+args
+	}
+	return Command{Name: strings.ToLower(name), Args: strings.TrimSpace(args)}
+}
+
+// Reply is a command's answer, described once and rendered by each
+// platform's adapter (Block Kit, embeds, console text). Text is plain: the
+// adapters escape it for their markup.
+type Reply struct {
+	Title    string    // a heading, plain text
+	Text     string    // an introduction or the whole message, plain text
+	Sections []Section // results: issues, hits, feeds, commands
+	Note     string    // a footer, e.g. "Showing 5 of 23 results."
+	Error    bool      // the command failed: adapters may style it as a warning
+}
+
+// Section is one result inside a Reply.
+type Section struct {
+	Title string // plain text
+	URL   string // where Title links to (http or https), "" for none
+	Meta  string // a context line: date, part, status
+	Text  string // body, plain text; paragraphs separated by blank lines
+	Links []Link // further links, e.g. roundup items' sources
+}
+
+// Link is a labelled URL inside a Section.
+type Link struct {
+	Text string
+	URL  string
+}
+
+// Responder is how a handler answers. Each adapter implements it: inline
+// response, response_url, interaction follow-up, stdout.
+type Responder interface {
+	Respond(ctx context.Context, r Reply) error
+}
+
+// ResponderFunc adapts a function to Responder.
+type ResponderFunc func(ctx context.Context, r Reply) error
+
+// Respond calls f.
+func (f ResponderFunc) Respond(ctx context.Context, r Reply) error { return f(ctx, r) }
+
+// Handler answers one command, like net/http's Handler.
+type Handler interface {
+	ServeCommand(ctx context.Context, w Responder, c Command)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, w Responder, c Command)
+
+// ServeCommand calls f.
+func (f HandlerFunc) ServeCommand(ctx context.Context, w Responder, c Command) { f(ctx, w, c) }
+
+// Mux routes commands by name, like net/http's ServeMux. Unknown and empty
+// commands go to the fallback (help).
+type Mux struct {
+	mu       sync.RWMutex
+	handlers map[string]muxEntry
+	fallback Handler
+	observe  func(name string, d time.Duration)
+}
+
+type muxEntry struct {
+	h       Handler
+	summary string
+	usage   string
+}
+
+// NewMux returns an empty Mux.
+func NewMux() *Mux { return &Mux{handlers: map[string]muxEntry{}} }
+
+// Handle registers h for the command name. usage shows the arguments
+// ("<query>"), summary says what it does; both feed the help text. It
+// panics if name is empty or already registered: a wiring bug to find at
+// start-up.
+func (m *Mux) Handle(name, usage, summary string, h Handler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if name == "" || h == nil {
+		panic("bot: Mux.Handle needs a name and a handler")
+	}
+	if _, dup := m.handlers[name]; dup {
+		panic(fmt.Sprintf("bot: command %q registered twice", name))
+	}
+	m.handlers[name] = muxEntry{h: h, summary: summary, usage: usage}
+}
+
+// HandleFunc registers a function as the handler for name.
+func (m *Mux) HandleFunc(name, usage, summary string, f func(ctx context.Context, w Responder, c Command)) {
+	m.Handle(name, usage, summary, HandlerFunc(f))
+}
+
+// Fallback sets the handler for empty and unknown commands.
+func (m *Mux) Fallback(h Handler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fallback = h
+}
+
+// Observe sets a function called after every command with its name ("" for
+// unknown) and how long it took: the metrics hook.
+func (m *Mux) Observe(f func(name string, d time.Duration)) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.observe = f
+}
+
+// CommandHelp describes one registered command.
+type CommandHelp struct {
+	Name, Usage, Summary string
+}
+
+// Commands lists the registered commands by name.
+func (m *Mux) Commands() []CommandHelp {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]CommandHelp, 0, len(m.handlers))
+	for name, e := range m.handlers {
+		out = append(out, CommandHelp{Name: name, Usage: e.usage, Summary: e.summary})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// ServeCommand dispatches c to its handler.
+func (m *Mux) ServeCommand(ctx context.Context, w Responder, c Command) {
+	m.mu.RLock()
+	e, ok := m.handlers[c.Name]
+	fallback, observe := m.fallback, m.observe
+	m.mu.RUnlock()
+	start := time.Now()
+	name := c.Name
+	switch {
+	case ok:
+		e.h.ServeCommand(ctx, w, c)
+	case fallback != nil:
+		name = ""
+		fallback.ServeCommand(ctx, w, c)
+	default:
+		name = ""
+		_ = w.Respond(ctx, Reply{Text: fmt.Sprintf("Unknown command %q.", c.Name), Error: true})
+	}
+	if observe != nil {
+		observe(name, time.Since(start))
+	}
+}

@@ -1,0 +1,161 @@
+package bot
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Layout says how a channel receives an issue's roundup.
+type Layout string
+
+const (
+	LayoutThread   Layout = "thread"   // roundup items as replies in the lead's thread
+	LayoutSeparate Layout = "separate" // each roundup item its own message after the lead
+	LayoutCombined Layout = "combined" // one message listing every roundup item
+)
+
+// Valid reports whether l is one of the known layouts.
+func (l Layout) Valid() bool {
+	return l == LayoutThread || l == LayoutSeparate || l == LayoutCombined
+}
+
+// Channel is one place posts go to.
+type Channel struct {
+	ID       string // stable key used in the outbox, e.g. "slack:C0123", unique
+	Platform string // name of the Publisher that serves it: "slack", "discord", "console"
+	Target   string // the platform's own address: a channel id, a webhook URL name...
+	Layout   Layout
+	Name     string // the newsletter name shown in footers; "" to use the feed title
+}
+
+// Post is what one delivery publishes: the lead, one roundup item or the
+// whole roundup of an issue.
+type Post struct {
+	Issue *Issue
+	Part  Part
+	Item  int // index into Issue.Roundup when Part is PartRoundup
+}
+
+// Stories returns the stories the post shows.
+func (p Post) Stories() []Story {
+	switch p.Part {
+	case PartLead:
+		return []Story{p.Issue.Lead}
+	case PartRoundup:
+		if p.Item >= 0 && p.Item < len(p.Issue.Roundup) {
+			return []Story{p.Issue.Roundup[p.Item]}
+		}
+		return nil
+	case PartCombined:
+		return p.Issue.Roundup
+	}
+	return nil
+}
+
+// PostsFor returns the posts an issue becomes in a channel with the given
+// layout, in the order they are sent: the lead first, then the roundup.
+func PostsFor(is *Issue, layout Layout) []Post {
+	posts := []Post{{Issue: is, Part: PartLead}}
+	if len(is.Roundup) == 0 {
+		return posts
+	}
+	if layout == LayoutCombined {
+		return append(posts, Post{Issue: is, Part: PartCombined})
+	}
+	for i := range is.Roundup {
+		posts = append(posts, Post{Issue: is, Part: PartRoundup, Item: i})
+	}
+	return posts
+}
+
+// DeliveryKey is the idempotency key of one post of an issue in one channel:
+// the same for every attempt, every restart and every replica. It is 24
+// characters, short enough for a Discord nonce.
+func DeliveryKey(is *Issue, channel string, part Part, item int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d", is.Feed, is.GUID, channel, part, item)
+	return "dg" + hex.EncodeToString(h.Sum(nil))[:22]
+}
+
+// Message is one send or edit handed to a Publisher.
+type Message struct {
+	// Key identifies the delivery for ever: the same Key on a retry means
+	// the same post. Publishers use it to make sends idempotent (Slack
+	// message metadata, Discord nonce).
+	Key     string
+	Channel Channel
+	Post    Post
+	// ParentRef is the platform reference of the issue's lead post in this
+	// channel ("" for the lead itself or when it was never sent). Thread
+	// layouts reply under it.
+	ParentRef string
+	// Retry is true when an earlier attempt of this delivery may have
+	// reached the platform (the process died or the call failed after
+	// sending). The publisher must look for that message before sending
+	// again, and return its reference instead of posting twice.
+	Retry bool
+}
+
+// Publisher sends posts to one platform. Implementations live in
+// adapters/slack, adapters/discord and adapters/console.
+type Publisher interface {
+	// Publish sends a new post and returns the platform's reference to it
+	// (opaque to the core; handed back as ParentRef and to Edit).
+	Publish(ctx context.Context, m Message) (ref string, err error)
+	// Edit replaces a post already sent (ref from Publish) with m's content.
+	Edit(ctx context.Context, m Message, ref string) error
+}
+
+// ErrPermanent marks a failure that no retry can fix (a channel that does
+// not exist, a revoked token). Check with errors.Is.
+var ErrPermanent = errors.New("permanent failure")
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() []error {
+	return []error{e.err, ErrPermanent}
+}
+
+// Permanent wraps err so that errors.Is(err, ErrPermanent) holds: the outbox
+// gives the delivery up at once instead of retrying.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err}
+}
+
+// RetryAfterError is implemented by errors that know when to try again
+// (HTTP 429 and 503 with Retry-After).
+type RetryAfterError interface {
+	error
+	RetryAfter() time.Duration
+}
+
+// RetryAfter returns the wait an error asks for, if any error in its chain
+// implements RetryAfterError.
+func RetryAfter(err error) (time.Duration, bool) {
+	var ra RetryAfterError
+	if errors.As(err, &ra) {
+		return ra.RetryAfter(), true
+	}
+	return 0, false
+}
+
+// RateLimitError is a ready-made RetryAfterError for adapters.
+type RateLimitError struct {
+	What  string        // what was limited, e.g. "slack chat.postMessage"
+	After time.Duration // how long to wait
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("%s: rate limited, retry after %s", e.What, e.After)
+}
+
+// RetryAfter implements RetryAfterError.
+func (e *RateLimitError) RetryAfter() time.Duration { return e.After }
