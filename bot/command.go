@@ -83,7 +83,7 @@ type Mux struct {
 	mu       sync.RWMutex
 	handlers map[string]muxEntry
 	fallback Handler
-	observe  func(name string, d time.Duration)
+	observe  func(platform, name string, d time.Duration)
 }
 
 type muxEntry struct {
@@ -123,9 +123,9 @@ func (m *Mux) Fallback(h Handler) {
 	m.fallback = h
 }
 
-// Observe sets a function called after every command with its name ("" for
-// unknown) and how long it took: the metrics hook.
-func (m *Mux) Observe(f func(name string, d time.Duration)) {
+// Observe sets a function called after every command with its platform,
+// its name ("" for unknown) and how long it took: the metrics hook.
+func (m *Mux) Observe(f func(platform, name string, d time.Duration)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.observe = f
@@ -167,6 +167,6 @@ func (m *Mux) ServeCommand(ctx context.Context, w Responder, c Command) {
 		_ = w.Respond(ctx, Reply{Text: fmt.Sprintf("Unknown command %q.", c.Name), Error: true})
 	}
 	if observe != nil {
-		observe(name, time.Since(start))
+		observe(c.Platform, name, time.Since(start))
 	}
 }

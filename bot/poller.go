@@ -1,0 +1,316 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sort"
+	"time"
+)
+
+// Poll intervals and backoff.
+const (
+	DefaultInterval = 5 * time.Minute
+	MinInterval     = time.Minute
+	MaxBackoff      = time.Hour
+	feedLease       = 2 * time.Minute
+)
+
+// FeedPlan is one configured feed: where it is, how often to poll it and
+// which channels its issues go to.
+type FeedPlan struct {
+	URL           string
+	Name          string        // newsletter name override, "" for the feed's title
+	Interval      time.Duration // 0 means DefaultInterval
+	DeliverNewest int           // on the first poll, deliver only this many newest issues
+	Channels      []Channel
+}
+
+// Poller polls due feeds, archives their issues and queues deliveries.
+// Several pollers (replicas) may share one Store: feeds are leased, so each
+// poll happens once.
+type Poller struct {
+	Store    Store
+	Source   Source
+	Feeds    []FeedPlan
+	Owner    string       // replica id holding leases
+	Logger   *slog.Logger // nil: discard
+	Observer Observer     // nil: no-op
+	Now      func() time.Time
+	Jitter   func(d time.Duration) time.Duration // random offset in [-d, d]; nil: math/rand
+	// Queued is called after new deliveries were queued (non-blocking), so
+	// the outbox can start at once.
+	Queued func()
+}
+
+func (p *Poller) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Poller) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return p.Logger
+}
+
+func (p *Poller) observer() Observer {
+	if p.Observer == nil {
+		return NopObserver{}
+	}
+	return p.Observer
+}
+
+func (p *Poller) jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	if p.Jitter != nil {
+		return p.Jitter(d)
+	}
+	return time.Duration(rand.Int64N(int64(2*d+1))) - d
+}
+
+func (p *Poller) plan(url string) (FeedPlan, bool) {
+	for _, f := range p.Feeds {
+		if f.URL == url {
+			return f, true
+		}
+	}
+	return FeedPlan{}, false
+}
+
+// Register makes sure every planned feed is in the store.
+func (p *Poller) Register(ctx context.Context) error {
+	for _, f := range p.Feeds {
+		if err := p.Store.EnsureFeed(ctx, f.URL); err != nil {
+			return fmt.Errorf("bot: register feed %s: %w", f.URL, err)
+		}
+	}
+	return nil
+}
+
+// PollDue polls every feed that is due now, one at a time, and returns how
+// many it polled. A failing feed does not stop the others; its error is
+// recorded in the store. The returned error is a store failure.
+func (p *Poller) PollDue(ctx context.Context) (int, error) {
+	n := 0
+	for ctx.Err() == nil {
+		f, ok, err := p.Store.ClaimFeed(ctx, p.Owner, p.now(), feedLease)
+		if err != nil {
+			return n, fmt.Errorf("bot: claim feed: %w", err)
+		}
+		if !ok {
+			return n, nil
+		}
+		n++
+		if _, err := p.Poll(ctx, f); err != nil && ctx.Err() == nil {
+			var se *storeError
+			if errors.As(err, &se) {
+				return n, err
+			}
+		}
+	}
+	return n, ctx.Err()
+}
+
+// storeError marks failures of the store, as opposed to the feed's.
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
+
+// PollResult summarises one poll.
+type PollResult struct {
+	NotModified bool
+	Issues      int // issues in the feed
+	Inserted    int // new issues archived
+	Updated     int // issues whose content changed
+	Queued      int // deliveries queued
+}
+
+// Poll fetches one feed now, archives its issues and queues deliveries,
+// then records the outcome and the next due time. Errors of the feed are
+// recorded and returned; the caller need not record anything.
+func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
+	start := p.now()
+	plan, ok := p.plan(f.URL)
+	if !ok {
+		// Known to the store but not configured (any more): poll rarely, post nowhere.
+		plan = FeedPlan{URL: f.URL, Interval: MaxBackoff}
+	}
+	interval := plan.Interval
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	log := p.log().With(slog.String("feed", f.URL))
+
+	res, err := p.Source.Fetch(ctx, f)
+	var out PollResult
+	rec := PollRecord{At: start, ETag: f.ETag, LastModified: f.LastModified}
+	switch {
+	case errors.Is(err, ErrNotModified):
+		out.NotModified = true
+		rec.NextPoll = start.Add(interval + p.jitter(interval/10))
+		p.observer().Polled(f.URL, "not_modified", p.now().Sub(start))
+		log.Debug("feed_not_modified")
+	case err != nil:
+		if ctx.Err() != nil {
+			// Shutting down: release the lease and try again at once next time.
+			rec.Err = "interrupted: " + err.Error()
+			rec.NextPoll = start
+			_ = p.Store.RecordPoll(context.WithoutCancel(ctx), f.URL, rec)
+			return out, err
+		}
+		failures := f.ConsecutiveFailures + 1
+		wait := Backoff(interval, failures, MaxBackoff)
+		if ra, ok := RetryAfter(err); ok && ra > wait {
+			wait = min(ra, 24*time.Hour)
+		}
+		rec.Err = err.Error()
+		rec.NextPoll = start.Add(wait + p.jitter(wait/10))
+		p.observer().Polled(f.URL, "error", p.now().Sub(start))
+		log.Warn("feed_poll_failed", slog.Any("error", err), slog.Int("consecutive_failures", failures), slog.Time("next_poll", rec.NextPoll))
+	default:
+		out, err = p.archive(ctx, f, plan, res)
+		if err != nil {
+			// The store failed: keep the validators so the issues are fetched again.
+			rec.Err = err.Error()
+			rec.NextPoll = start.Add(MinInterval)
+			_ = p.Store.RecordPoll(context.WithoutCancel(ctx), f.URL, rec)
+			return out, &storeError{err}
+		}
+		rec.Title, rec.ETag, rec.LastModified = res.Title, res.ETag, res.LastModified
+		wait := interval
+		if res.TTL > wait {
+			wait = min(res.TTL, MaxBackoff)
+		}
+		rec.NextPoll = start.Add(wait + p.jitter(interval/10))
+		p.observer().Polled(f.URL, "ok", p.now().Sub(start))
+		log.Info("feed_polled", slog.Int("issues", out.Issues), slog.Int("inserted", out.Inserted),
+			slog.Int("updated", out.Updated), slog.Int("queued", out.Queued))
+	}
+	if rerr := p.Store.RecordPoll(ctx, f.URL, rec); rerr != nil {
+		return out, &storeError{fmt.Errorf("bot: record poll of %s: %w", f.URL, rerr)}
+	}
+	if (out.Queued > 0 || out.Updated > 0) && p.Queued != nil {
+		p.Queued()
+	}
+	if err != nil {
+		return out, fmt.Errorf("bot: poll %s: %w", f.URL, err)
+	}
+	return out, nil
+}
+
+// archive saves a fetched feed's issues, oldest first, with deliveries.
+func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *FetchResult) (PollResult, error) {
+	out := PollResult{Issues: len(res.Issues)}
+	issues := make([]*Issue, len(res.Issues))
+	for i := range res.Issues {
+		is := &res.Issues[i]
+		is.Feed = f.URL
+		if plan.Name != "" {
+			is.Newsletter = plan.Name
+		} else if is.Newsletter == "" {
+			is.Newsletter = res.Title
+		}
+		issues[i] = is
+	}
+	// Oldest first, so that archive order and delivery order follow publication.
+	// Feed order (newest first) breaks ties and undated issues.
+	order := make([]int, len(issues))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ia, ib := issues[order[a]], issues[order[b]]
+		if !ia.Published.Equal(ib.Published) {
+			return ia.Published.Before(ib.Published)
+		}
+		return order[a] > order[b]
+	})
+
+	deliverFrom := 0 // index in order from which new issues are delivered
+	if f.LastSuccess.IsZero() {
+		n, err := p.Store.CountIssues(ctx, f.URL)
+		if err != nil {
+			return out, fmt.Errorf("bot: count issues of %s: %w", f.URL, err)
+		}
+		if n == 0 {
+			deliverFrom = max(0, len(order)-plan.DeliverNewest)
+		}
+	}
+	for pos, i := range order {
+		is := issues[i]
+		var ds []Delivery
+		if pos >= deliverFrom {
+			ds = Deliveries(is, plan.Channels)
+		}
+		r, err := p.Store.SaveIssue(ctx, is, ds)
+		if err != nil {
+			return out, fmt.Errorf("bot: save issue %q of %s: %w", is.GUID, f.URL, err)
+		}
+		switch r.Status {
+		case SaveInserted:
+			out.Inserted++
+			out.Queued += len(ds)
+		case SaveUpdated:
+			out.Updated++ // sent posts were marked for edit
+		}
+	}
+	return out, nil
+}
+
+// Deliveries returns the outbox rows an issue needs in the given channels.
+func Deliveries(is *Issue, channels []Channel) []Delivery {
+	var ds []Delivery
+	for _, ch := range channels {
+		for seq, post := range PostsFor(is, ch.Layout) {
+			ds = append(ds, Delivery{Channel: ch.ID, Part: post.Part, Item: post.Item, Seq: seq, State: StatePending})
+		}
+	}
+	return ds
+}
+
+// Backoff returns base·2^(failures-1), capped.
+func Backoff(base time.Duration, failures int, limit time.Duration) time.Duration {
+	if failures <= 0 {
+		return base
+	}
+	d := base
+	for i := 1; i < failures && d < limit; i++ {
+		d *= 2
+	}
+	return min(d, limit)
+}
+
+// Run polls feeds until ctx is cancelled, sleeping until the next one is
+// due. wake, when not nil, makes it look again at once (e.g. new config).
+func (p *Poller) Run(ctx context.Context, wake <-chan struct{}) error {
+	if err := p.Register(ctx); err != nil {
+		return err
+	}
+	for {
+		if _, err := p.PollDue(ctx); err != nil && ctx.Err() == nil {
+			p.log().Error("poll_failed", slog.Any("error", err))
+		}
+		wait := MinInterval
+		if t, ok, err := p.Store.NextFeedDue(ctx); err == nil && ok {
+			wait = min(max(t.Sub(p.now()), time.Second), MinInterval)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-wake:
+			timer.Stop()
+		case <-timer.C:
+		}
+	}
+}
