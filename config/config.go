@@ -1,0 +1,126 @@
+// Package config loads digestbot's settings: defaults, then a YAML file,
+// then DIGESTBOT_* environment variables (and DIGESTBOT_*_FILE for values
+// kept in files, such as Docker or Kubernetes secrets).
+//
+// Every scalar key has an environment variable named "DIGESTBOT_" plus the
+// key's YAML path in upper case joined by "_": slack.bot_token is
+// DIGESTBOT_SLACK_BOT_TOKEN. EnvVars lists them all. Load reads, Validate
+// checks, Resolve turns the settings into the feeds and channels to run.
+//
+// The help tags below are the text of docs/configuration.md.
+package config
+
+import "time"
+
+// Config is every setting of digestbot. Build it with Load or Default.
+type Config struct {
+	DB            DSN       `yaml:"db" help:"SQLite file path, or a postgres:// or postgresql:// URL to use PostgreSQL (several replicas can share one). The password is masked whenever the value is printed."`
+	HTTPAddr      string    `yaml:"http_addr" help:"host:port for the HTTP server (health, metrics, Slack and Discord interaction endpoints); \"\" or off disables it."`
+	LogLevel      string    `yaml:"log_level" help:"debug, info, warn or error."`
+	LogFormat     string    `yaml:"log_format" help:"json or text."`
+	ReplicaID     string    `yaml:"replica_id" help:"Name of this replica in leases and logs; empty means hostname-pid."`
+	FeedURL       string    `yaml:"feed_url" help:"Quick start: one feed that posts to every channel, added to feeds."`
+	Interval      Duration  `yaml:"interval" help:"How often feeds are polled, unless a feed sets its own; at least 1m."`
+	DeliverNewest int       `yaml:"deliver_newest" help:"On a feed's first poll, deliver only its newest N issues and archive the rest; 0 archives all."`
+	Markers       []string  `yaml:"markers" help:"Extra roundup markers (text of the paragraph that opens the roundup), beside the built-in ones; comma-separated in the environment."`
+	UserAgent     string    `yaml:"user_agent" help:"User-Agent sent when fetching feeds; empty uses the fetcher's own."`
+	FetchTimeout  Duration  `yaml:"fetch_timeout" help:"Time limit of one feed request."`
+	MaxFeedBytes  int64     `yaml:"max_feed_bytes" help:"Largest feed body read, in bytes."`
+	Outbox        Outbox    `yaml:"outbox"`
+	Feeds         []Feed    `yaml:"feeds"`
+	Channels      []Channel `yaml:"channels"`
+	Slack         Slack     `yaml:"slack"`
+	Discord       Discord   `yaml:"discord"`
+
+	// Source is the file the settings were read from; "" when none.
+	Source string `yaml:"-"`
+}
+
+// Outbox tunes delivery of posts.
+type Outbox struct {
+	MaxAttempts int `yaml:"max_attempts" help:"Attempts at one post before it is marked failed."`
+	Batch       int `yaml:"batch" help:"Posts taken from the outbox at a time."`
+}
+
+// Feed is one newsletter feed to poll.
+type Feed struct {
+	URL           string   `yaml:"url"`                      // http(s) URL, file:// URL or local path
+	Name          string   `yaml:"name,omitempty"`           // display name; "" uses the feed's title
+	Interval      Duration `yaml:"interval,omitempty"`       // 0 uses Config.Interval
+	Channels      []string `yaml:"channels,omitempty"`       // names of channels; empty means all
+	DeliverNewest *int     `yaml:"deliver_newest,omitempty"` // nil uses Config.DeliverNewest
+}
+
+// Channel is one place posts go to.
+type Channel struct {
+	Name     string `yaml:"name"`            // unique; feeds refer to it
+	Platform string `yaml:"platform"`        // slack, discord or console
+	ID       string `yaml:"id,omitempty"`    // Slack channel id (C0123ABCD) or Discord channel id; "" for console or the Discord webhook
+	Layout   string `yaml:"layout"`          // thread (default), separate or combined
+	Forum    bool   `yaml:"forum,omitempty"` // a Discord forum channel: each issue opens a post
+}
+
+// Platforms.
+const (
+	PlatformSlack   = "slack"
+	PlatformDiscord = "discord"
+	PlatformConsole = "console"
+)
+
+// Command modes and reply modes.
+const (
+	CommandsSocket    = "socket"  // Slack Socket Mode
+	CommandsGateway   = "gateway" // Discord gateway
+	CommandsHTTP      = "http"    // signed HTTP interaction endpoint
+	CommandsOff       = "off"
+	RepliesEphemeral  = "ephemeral"
+	RepliesInChannel  = "in_channel"
+	defaultLayout     = "thread"
+	defaultSlackAPI   = "https://slack.com/api/"
+	defaultDiscordAPI = "https://discord.com/api/v10/"
+)
+
+// Slack holds the Slack app's settings.
+type Slack struct {
+	BotToken      Secret `yaml:"bot_token" help:"Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page; needed to post."`
+	SigningSecret Secret `yaml:"signing_secret" help:"Signing Secret from the app's Basic Information page; needed for commands over HTTP."`
+	AppToken      Secret `yaml:"app_token" help:"App-Level Token (xapp-…, scope connections:write); needed for commands over Socket Mode."`
+	Channel       string `yaml:"channel" help:"Quick start: a Slack channel id (C0123ABCD) to post to, as the channel named slack."`
+	Layout        string `yaml:"layout" help:"Layout of the quick-start channel: thread, separate or combined."`
+	Commands      string `yaml:"commands" help:"How /digest arrives: socket, http or off. Empty means socket with an app token, else http with a signing secret, else off."`
+	APIURL        string `yaml:"api_url" help:"Slack Web API base URL (change only for tests or a proxy)."`
+	Replies       string `yaml:"replies" help:"Command answers: ephemeral (only the asker sees them) or in_channel."`
+}
+
+// Discord holds the Discord application's settings.
+type Discord struct {
+	BotToken   Secret `yaml:"bot_token" help:"Bot token from the Developer Portal's Bot page; needed to post to channel ids and for gateway commands."`
+	AppID      string `yaml:"app_id" help:"Application ID from the Developer Portal's General Information page; needed for commands."`
+	PublicKey  string `yaml:"public_key" help:"Public Key (64 hex characters) from General Information; needed for commands over HTTP."`
+	GuildID    string `yaml:"guild_id" help:"Server id to register /digest in (instant); empty registers it globally."`
+	ChannelID  string `yaml:"channel_id" help:"Quick start: a Discord channel id to post to, as the channel named discord."`
+	WebhookURL Secret `yaml:"webhook_url" help:"Channel webhook URL: posts without a bot token (to the channel named discord when channel_id is empty)."`
+	Layout     string `yaml:"layout" help:"Layout of the quick-start channel: thread, separate or combined."`
+	Commands   string `yaml:"commands" help:"How /digest arrives: gateway, http or off. Empty means gateway with a bot token, else http with a public key, else off."`
+	APIURL     string `yaml:"api_url" help:"Discord REST API base URL (change only for tests or a proxy)."`
+	Replies    string `yaml:"replies" help:"Command answers: ephemeral (only the asker sees them) or in_channel."`
+	Forum      bool   `yaml:"forum" help:"The quick-start channel is a forum channel: each issue opens a forum post."`
+}
+
+// Default returns the settings used when neither file nor environment
+// says otherwise.
+func Default() *Config {
+	return &Config{
+		DB:            "digestbot.db",
+		HTTPAddr:      ":8080",
+		LogLevel:      "info",
+		LogFormat:     "json",
+		Interval:      Duration(5 * time.Minute),
+		DeliverNewest: 1,
+		FetchTimeout:  Duration(30 * time.Second),
+		MaxFeedBytes:  10 << 20,
+		Outbox:        Outbox{MaxAttempts: 12, Batch: 20},
+		Slack:         Slack{Layout: defaultLayout, APIURL: defaultSlackAPI, Replies: RepliesEphemeral},
+		Discord:       Discord{Layout: defaultLayout, APIURL: defaultDiscordAPI, Replies: RepliesEphemeral},
+	}
+}
