@@ -1,0 +1,284 @@
+package feeds
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
+	gojson "github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
+
+	"digestbot/bot"
+)
+
+// Parse parses an RSS 2.0, Atom or JSON Feed document and splits each of
+// its items into a bot.Issue (Feed set to feedURL, Newsletter to the feed's
+// title). feedURL also resolves relative links when an item has no link of
+// its own; it may be a local path. A document that is no feed returns an
+// error wrapping ErrNotAFeed.
+func Parse(data []byte, feedURL string, opts SplitOptions) (title string, issues []bot.Issue, err error) {
+	p, err := parse(data, feedURL, newSplitter(opts))
+	if err != nil {
+		return "", nil, err
+	}
+	return p.title, p.issues, nil
+}
+
+// parsedFeed is a parsed and split feed.
+type parsedFeed struct {
+	title  string
+	issues []bot.Issue
+	ttl    time.Duration // from RSS <ttl>
+}
+
+// newGofeedParser returns the gofeed parser used for every feed: the
+// original feed is kept (for <ttl> and content types) and gofeed's own
+// content image scan is off (the splitter finds the feature image in the
+// same pass it splits the body).
+func newGofeedParser() *gofeed.Parser {
+	fp := gofeed.NewParser()
+	fp.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	fp.KeepOriginalFeed = true
+	return fp
+}
+
+func parse(data []byte, feedURL string, s *splitter) (*parsedFeed, error) {
+	feed, err := newGofeedParser().Parse(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			return nil, fmt.Errorf("feeds: %s: %w: no RSS, Atom or JSON Feed document found", RedactURL(feedURL), ErrNotAFeed)
+		}
+		return nil, fmt.Errorf("feeds: parse %s: %w", RedactURL(feedURL), err)
+	}
+
+	var base *url.URL
+	if u, err := url.Parse(feedURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		base = u
+	}
+	if site := resolveHTTP(base, feed.Link); site != "" {
+		base, _ = url.Parse(site)
+	}
+
+	out := &parsedFeed{title: cleanText(feed.Title)}
+	kinds := contentKinds(feed)
+	if rf, ok := feed.OriginalFeed().(*rss.Feed); ok {
+		if m, err := strconv.Atoi(strings.TrimSpace(rf.TTL)); err == nil && m > 0 && m <= 365*24*60 {
+			out.ttl = time.Duration(m) * time.Minute
+		}
+	}
+
+	out.issues = make([]bot.Issue, 0, len(feed.Items))
+	for i, it := range feed.Items {
+		if it == nil {
+			continue
+		}
+		k := itemKinds{content: kindHTML, summary: kindHTML}
+		if i < len(kinds) {
+			k = kinds[i]
+		}
+		is := s.issue(it, base, k)
+		is.Feed = feedURL
+		is.Newsletter = out.title
+		out.issues = append(out.issues, is)
+	}
+	return out, nil
+}
+
+// textKind says whether a field holds HTML or plain text.
+type textKind int
+
+const (
+	kindHTML textKind = iota
+	kindText
+)
+
+type itemKinds struct{ content, summary textKind }
+
+// contentKinds reads from the original feed which item fields are plain
+// text: JSON Feed's content_text and summary, Atom's type="text".
+func contentKinds(feed *gofeed.Feed) []itemKinds {
+	switch of := feed.OriginalFeed().(type) {
+	case *gojson.Feed:
+		out := make([]itemKinds, len(of.Items))
+		for i, it := range of.Items {
+			out[i].summary = kindText
+			if it != nil && it.ContentHTML == "" {
+				out[i].content = kindText
+			}
+		}
+		return out
+	case *atom.Feed:
+		out := make([]itemKinds, len(of.Entries))
+		for i, e := range of.Entries {
+			if e != nil && e.Content != nil && (e.Content.Type == "" || e.Content.Type == "text") {
+				out[i].content = kindText
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// issue turns one feed item into an issue.
+func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds) bot.Issue {
+	is := bot.Issue{Title: cleanText(it.Title)}
+	is.Link = resolveHTTP(feedBase, it.Link)
+	base := feedBase
+	if is.Link != "" {
+		base, _ = url.Parse(is.Link)
+	}
+	switch {
+	case it.PublishedParsed != nil:
+		is.Published = it.PublishedParsed.UTC()
+	case it.UpdatedParsed != nil:
+		is.Published = it.UpdatedParsed.UTC()
+	}
+	is.GUID = strings.TrimSpace(it.GUID)
+	if is.GUID == "" {
+		is.GUID = strings.TrimSpace(it.Link)
+	}
+	if is.GUID == "" {
+		date := it.Published
+		if !is.Published.IsZero() {
+			date = is.Published.Format(time.RFC3339)
+		}
+		sum := sha256.Sum256([]byte(is.Title + "\x00" + date))
+		is.GUID = "sha256:" + hex.EncodeToString(sum[:16])
+	}
+
+	body, kind, excerpt := it.Content, k.content, false
+	if strings.TrimSpace(body) == "" {
+		body, kind, excerpt = it.Description, k.summary, true
+	}
+	var tok tokenized
+	if kind == kindText {
+		tok.blocks = textBlocks(body)
+	} else {
+		tok = tokenize(body, base)
+	}
+	r := s.split(tok.blocks, is.Title)
+	is.Lead, is.Roundup, is.Split = r.lead, r.roundup, r.split
+
+	if !excerpt {
+		is.Standfirst = standfirst(it.Description, k.summary, is.Title, r.kept)
+	}
+	is.Image = itemImage(it, base)
+	if is.Image == "" {
+		is.Image = tok.image
+	}
+	return is
+}
+
+// standfirst returns the item's description when it is a real summary, ""
+// when it is empty, the headline again, or a copy of the body's beginning
+// (WordPress and Substack descriptions are the first words of the body,
+// often ending in "…" or "[…]"; Ghost's auto-excerpt has no ellipsis).
+func standfirst(desc string, kind textKind, title string, kept []block) string {
+	if strings.TrimSpace(desc) == "" {
+		return ""
+	}
+	var sf string
+	if kind == kindText {
+		sf = collapse(desc)
+	} else {
+		sf = cleanText(desc)
+	}
+	if i := strings.LastIndex(sf, "The post "); i >= 0 && strings.Contains(sf[i:], " appeared first on ") {
+		sf = strings.TrimSpace(sf[:i])
+	}
+	key := alnumKey(sf, -1)
+	for _, suffix := range []string{"readmore", "continuereading", "keepreading"} {
+		key = strings.TrimSuffix(key, suffix)
+	}
+	if key == "" || key == alnumKey(title, -1) {
+		return ""
+	}
+	// A copy starts at the beginning of one of the first blocks.
+	for i := 0; i < len(kept) && i < 3; i++ {
+		var b strings.Builder
+		for j := i; j < len(kept) && b.Len() < len(key)+8; j++ {
+			b.WriteString(alnumKey(kept[j].text(), len(key)))
+		}
+		if strings.HasPrefix(b.String(), key) {
+			return ""
+		}
+	}
+	return sf
+}
+
+// itemImage returns the item's declared feature image: gofeed's item image
+// (iTunes, media:content, image enclosure, JSON image), media:thumbnail or
+// an image enclosure, as an absolute http(s) URL.
+func itemImage(it *gofeed.Item, base *url.URL) string {
+	if it.Image != nil {
+		if u := resolveHTTP(base, it.Image.URL); u != "" {
+			return u
+		}
+	}
+	if media, ok := it.Extensions["media"]; ok {
+		for _, name := range []string{"content", "thumbnail"} {
+			for _, c := range media[name] {
+				if name == "content" && !strings.Contains(c.Attrs["medium"], "image") && !strings.HasPrefix(c.Attrs["type"], "image/") {
+					continue
+				}
+				if u := resolveHTTP(base, c.Attrs["url"]); u != "" {
+					return u
+				}
+			}
+		}
+	}
+	for _, e := range it.Enclosures {
+		if e != nil && strings.HasPrefix(e.Type, "image/") {
+			if u := resolveHTTP(base, e.URL); u != "" {
+				return u
+			}
+		}
+	}
+	return ""
+}
+
+// cleanText returns s (a title or a description, possibly with markup and
+// entities) as one line of plain text.
+func cleanText(s string) string {
+	if !strings.ContainsAny(s, "<&") {
+		return collapse(s)
+	}
+	tok := tokenize(s, nil)
+	parts := make([]string, 0, len(tok.blocks))
+	for i := range tok.blocks {
+		parts = append(parts, tok.blocks[i].text())
+	}
+	return strings.Join(parts, " ")
+}
+
+// collapse returns plain text with whitespace runs collapsed to one space,
+// invisible characters dropped and invalid UTF-8 replaced.
+func collapse(s string) string {
+	var t tokenizer
+	t.text([]byte(s))
+	t.closeSpan()
+	if len(t.spans) == 0 || !t.hasText {
+		return ""
+	}
+	return t.spans[0].Text
+}
+
+// textBlocks splits plain text into paragraphs at blank lines.
+func textBlocks(s string) []block {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	var out []block
+	for _, para := range strings.Split(s, "\n\n") {
+		if t := collapse(para); t != "" {
+			out = append(out, block{spans: []bot.Span{{Text: t}}})
+		}
+	}
+	return out
+}
