@@ -348,7 +348,11 @@ func TestPublishBadMessages(t *testing.T) {
 		name string
 		m    bot.Message
 	}{
-		{"no target", func() bot.Message { m := testMessage(is, bot.LayoutThread, bot.PartLead, 0); m.Channel.Target = ""; return m }()},
+		{"no target", func() bot.Message {
+			m := testMessage(is, bot.LayoutThread, bot.PartLead, 0)
+			m.Channel.Target = ""
+			return m
+		}()},
 		{"item out of range", testMessage(is, bot.LayoutThread, bot.PartRoundup, 9)},
 		{"no issue", bot.Message{Key: "k", Channel: bot.Channel{Target: "C1"}, Post: bot.Post{Part: bot.PartLead}}},
 	}
