@@ -25,20 +25,29 @@ const DefaultFile = "digestbot.yaml"
 // that does not exist is an error. Unknown keys in the file are errors.
 // Load does not validate: call Validate.
 func Load(path string, env func(string) (string, bool)) (*Config, error) {
-	c := Default()
 	if path == "" {
 		if _, err := os.Stat(DefaultFile); err == nil {
 			path = DefaultFile
 		}
 	}
+	var b []byte
 	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
+		var err error
+		if b, err = os.ReadFile(path); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil, fmt.Errorf("config: %s does not exist: give the path of a YAML file, or none to use only the environment: %w", path, err)
 			}
 			return nil, fmt.Errorf("config: read %w", err)
 		}
+	}
+	return load(b, path, env)
+}
+
+// load is Load once the file, if any, is read: b is its content and path
+// its name, "" for none.
+func load(b []byte, path string, env func(string) (string, bool)) (*Config, error) {
+	c := Default()
+	if path != "" {
 		if err := decode(c, b); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", path, err)
 		}
