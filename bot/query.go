@@ -60,7 +60,13 @@ func (q Query) Words() []string {
 // dropped.
 func ParseQuery(s string) Query {
 	if len(s) > MaxQueryBytes {
-		s = s[:MaxQueryBytes]
+		// Cut at the last space before the limit, so no word is half kept.
+		s = s[:MaxQueryBytes+1]
+		if i := strings.LastIndexFunc(s, unicode.IsSpace); i > 0 {
+			s = s[:i]
+		} else {
+			s = s[:MaxQueryBytes]
+		}
 		for !utf8.ValidString(s) && len(s) > 0 {
 			s = s[:len(s)-1]
 		}
