@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 	"unicode"
@@ -27,7 +28,7 @@ func (b *block) text() string { return bot.Paragraph{Spans: b.spans}.Text() }
 // tokenized is what one pass over an HTML body yields.
 type tokenized struct {
 	blocks []block
-	image  string // src of the first <img> before the first <p>, absolute http(s)
+	image  string // src of the first <img> before any text, absolute http(s)
 }
 
 // openTag is an element on the tokenizer's stack of open elements.
@@ -46,7 +47,6 @@ type tokenizer struct {
 	base  *url.URL
 	out   tokenized
 	stack []openTag
-	seenP bool
 
 	// the block being built
 	spans   []bot.Span
@@ -79,6 +79,35 @@ var skipAtoms = map[atom.Atom]bool{
 	atom.Embed: true, atom.Video: true, atom.Audio: true, atom.Canvas: true,
 	atom.Select: true, atom.Textarea: true, atom.Button: true, atom.Head: true,
 	atom.Title: true, atom.Figcaption: true, atom.Noembed: true, atom.Noframes: true,
+}
+
+// widgetAtoms may hold share, subscribe or related-posts widgets, which
+// are recognised by their class and dropped whole.
+var widgetAtoms = map[atom.Atom]bool{
+	atom.Div: true, atom.Section: true, atom.Aside: true, atom.Ul: true, atom.Form: true, atom.Nav: true,
+}
+
+var widgetClasses = []string{
+	"sharedaddy", "jp-relatedposts", "subscription-widget", "share-buttons", "social-share",
+	"subscribe-widget", "post-share", "kg-signup-card",
+}
+
+// isWidget reads the current tag's class attribute.
+func isWidget(z *html.Tokenizer) bool {
+	for {
+		k, v, more := z.TagAttr()
+		if string(k) == "class" {
+			for _, c := range widgetClasses {
+				if bytes.Contains(v, []byte(c)) {
+					return true
+				}
+			}
+			return false
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 // voidAtoms never have an end tag.
@@ -144,7 +173,7 @@ func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing b
 		}
 		return
 	case atom.Img:
-		if !t.seenP && t.out.image == "" && hasAttr {
+		if len(t.out.blocks) == 0 && !t.hasText && t.out.image == "" && hasAttr {
 			for {
 				k, v, more := z.TagAttr()
 				if string(k) == "src" {
@@ -161,8 +190,10 @@ func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing b
 		t.flush()
 		return
 	}
-	if a == atom.P {
-		t.seenP = true
+	if hasAttr && widgetAtoms[a] && isWidget(z) {
+		t.flush()
+		t.skip, t.skipN = a, 1
+		return
 	}
 	if blockAtoms[a] {
 		t.flush()
@@ -224,9 +255,6 @@ func (t *tokenizer) implicitClose(a atom.Atom) {
 func (t *tokenizer) end(a atom.Atom) {
 	if a == 0 {
 		return
-	}
-	if a == atom.P {
-		t.seenP = true
 	}
 	// Find the element in the stack; a stray end tag changes nothing.
 	i := len(t.stack) - 1
