@@ -378,25 +378,32 @@ func (t *tokenizer) text(s []byte) {
 }
 
 // writeSpace writes the pending collapsed whitespace, if any, before the
-// next character. A space at a span boundary goes to the span that is not a
-// link, so link texts carry no leading or trailing space.
+// next character. A space at a span boundary goes to an unformatted span,
+// so that link, bold and italic texts never start or end with a space.
 func (t *tokenizer) writeSpace() {
 	if !t.space {
 		return
 	}
 	t.space = false
-	if len(t.buf) == 0 && len(t.spans) == 0 {
+	if len(t.buf) > 0 {
+		t.buf = append(t.buf, ' ')
+		return
+	}
+	if len(t.spans) == 0 {
 		return // start of block
 	}
-	if len(t.buf) == 0 && len(t.spans) > 0 {
-		prev := &t.spans[len(t.spans)-1]
-		if prev.URL == "" || t.cur.URL != "" {
-			prev.Text += " "
-			return
-		}
+	prev := &t.spans[len(t.spans)-1]
+	switch {
+	case plain(*prev):
+		prev.Text += " "
+	case plain(t.cur):
+		t.buf = append(t.buf, ' ')
+	default:
+		t.spans = append(t.spans, bot.Span{Text: " "})
 	}
-	t.buf = append(t.buf, ' ')
 }
+
+func plain(s bot.Span) bool { return s.URL == "" && !s.Bold && !s.Italic }
 
 func (t *tokenizer) closeSpan() {
 	if len(t.buf) == 0 {

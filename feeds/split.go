@@ -83,7 +83,9 @@ func (s *splitter) split(blocks []block, title string) splitResult {
 				continue
 			}
 		}
-		if !r.split && key != "" && s.markers[key] {
+		if key != "" && s.markers[key] {
+			// The first marker starts the roundup; a later one is a
+			// section label inside it, not an item.
 			r.split = true
 			continue
 		}
