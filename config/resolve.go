@@ -13,14 +13,17 @@ type FeedPlan struct {
 
 // Resolve returns the feeds and channels to run. Channels are the
 // channels entries, in order, then the quick-start ones: "slack" when
-// slack.channel is set, "discord" when discord.channel_id or
-// discord.webhook_url is set, and "console" (printing to standard output)
+// slack.channel is set, "discord" when discord.channel_id is set or
+// discord.webhook_url is set and no entry posts through it (a discord
+// entry without id), and "console" (printing to standard output)
 // when there is no channel at all. Feeds are the feeds entries, then
 // feed_url, which posts to every channel; a feed without channels posts to
 // every channel. Resolve does not validate: call Validate first.
 func (c *Config) Resolve() ([]FeedPlan, []Channel) {
 	chans := make([]Channel, 0, len(c.Channels)+2)
+	webhookEntry := false // an entry already posts through the webhook
 	for _, ch := range c.Channels {
+		webhookEntry = webhookEntry || (ch.Platform == PlatformDiscord && ch.ID == "")
 		if ch.Layout == "" {
 			ch.Layout = defaultLayout
 		}
@@ -29,7 +32,7 @@ func (c *Config) Resolve() ([]FeedPlan, []Channel) {
 	if c.Slack.Channel != "" {
 		chans = append(chans, Channel{Name: PlatformSlack, Platform: PlatformSlack, ID: c.Slack.Channel, Layout: orDefault(c.Slack.Layout)})
 	}
-	if c.Discord.ChannelID != "" || c.Discord.WebhookURL != "" {
+	if c.Discord.ChannelID != "" || (c.Discord.WebhookURL != "" && !webhookEntry) {
 		chans = append(chans, Channel{Name: PlatformDiscord, Platform: PlatformDiscord, ID: c.Discord.ChannelID, Layout: orDefault(c.Discord.Layout), Forum: c.Discord.Forum})
 	}
 	if len(chans) == 0 {

@@ -39,6 +39,12 @@ func TestResolveChannels(t *testing.T) {
 			},
 		},
 		{
+			name: "a webhook entry: no quick-start discord channel",
+			env:  map[string]string{"DIGESTBOT_DISCORD_WEBHOOK_URL": "https://discord.com/api/webhooks/1/x"},
+			yaml: "channels:\n  - {name: news, platform: discord, layout: combined}\n",
+			want: []Channel{{Name: "news", Platform: "discord", Layout: "combined"}},
+		},
+		{
 			name: "an explicit console channel: no implicit one",
 			yaml: "channels:\n  - {name: stdout, platform: console, layout: combined}\n",
 			want: []Channel{{Name: "stdout", Platform: "console", Layout: "combined"}},

@@ -55,11 +55,12 @@ func (ps *problems) add(key, format string, args ...any) {
 // with errors.Join (each a *Problem), or nil.
 func (c *Config) Validate() error {
 	var ps problems
+	_, chans := c.Resolve()
 	c.validateGeneral(&ps)
-	c.validateFeeds(&ps)
+	c.validateFeeds(&ps, chans)
 	c.validateSlack(&ps)
 	c.validateDiscord(&ps)
-	c.validateChannels(&ps)
+	c.validateChannels(&ps, chans)
 	return errors.Join(ps...)
 }
 
@@ -114,7 +115,7 @@ func (c *Config) validateGeneral(ps *problems) {
 	}
 }
 
-func (c *Config) validateFeeds(ps *problems) {
+func (c *Config) validateFeeds(ps *problems, chans []Channel) {
 	if len(c.Feeds) == 0 && c.FeedURL == "" {
 		ps.add("feed_url", `no feed is configured: set feed_url to the newsletter's feed, such as https://newsletter.example.org/rss/, or list feeds in the config file`)
 	}
@@ -130,7 +131,6 @@ func (c *Config) validateFeeds(ps *problems) {
 		}
 		seen[u] = key
 	}
-	_, chans := c.Resolve()
 	names := map[string]bool{}
 	for _, ch := range chans {
 		names[ch.Name] = true
@@ -285,7 +285,10 @@ func (c *Config) needHTTP(ps *problems, key string) {
 	}
 }
 
-func (c *Config) validateChannels(ps *problems) {
+// validateChannels checks the channels entries; chans is Resolve's list,
+// the entries first, then the quick-start channels, whose own keys are
+// checked with their platform.
+func (c *Config) validateChannels(ps *problems, chans []Channel) {
 	seen := map[string]bool{}
 	for i, ch := range c.Channels {
 		key := fmt.Sprintf("channels[%d]", i)
@@ -326,13 +329,27 @@ func (c *Config) validateChannels(ps *problems) {
 			ps.add(key+".platform", `%q is not a platform: want slack, discord or console`, ch.Platform)
 		}
 	}
-	// A quick-start channel whose name an entry took. (Resolve puts the
-	// entries first; the quick-start channels' own keys are checked above.)
-	_, chans := c.Resolve()
 	for _, ch := range chans[len(c.Channels):] {
 		if seen[ch.Name] {
 			ps.add("channels", `%q is taken by the %s quick-start channel: rename the channels entry`, ch.Name, ch.Platform)
 		}
+	}
+	// Two channels at one place would get every post twice.
+	places := map[string]string{}
+	for _, ch := range chans {
+		if ch.Platform != PlatformSlack && ch.Platform != PlatformDiscord {
+			continue
+		}
+		place := ch.Platform + " " + ch.ID
+		if prev, dup := places[place]; dup {
+			what := "channel " + ch.ID
+			if ch.ID == "" {
+				what = "webhook (discord.webhook_url)"
+			}
+			ps.add("channels", `%q and %q both post to %s %s: every post would go out twice; keep one`, prev, ch.Name, ch.Platform, what)
+			continue
+		}
+		places[place] = ch.Name
 	}
 }
 

@@ -158,6 +158,10 @@ func TestValidateRejects(t *testing.T) {
 		{"channel discord id", func(c *Config) { c.Channels[1].ID = "#news" }, "channels[1].id", "15 to 20 digits"},
 		{"channel discord without id or webhook", func(c *Config) { c.Channels[1].ID = ""; c.Discord.WebhookURL = "" }, "channels[1].id", "webhook_url"},
 		{"channel discord without bot token", func(c *Config) { c.Discord.BotToken = ""; c.Discord.Commands = "off" }, "discord.bot_token", `discord channel "team-discord"`},
+		{"two channels, one slack channel", func(c *Config) { c.Slack.Channel = "C0123ABCD" }, "channels", `"team-slack" and "slack" both post to slack channel C0123ABCD`},
+		{"two channels, one webhook", func(c *Config) {
+			c.Channels = append(c.Channels, Channel{Name: "hook1", Platform: "discord", Layout: "thread"}, Channel{Name: "hook2", Platform: "discord", Layout: "thread"})
+		}, "channels", "webhook (discord.webhook_url)"},
 		{"channel forum on slack", func(c *Config) { c.Channels[0].Forum = true }, "channels[0].forum", "only for discord"},
 	}
 	for _, tc := range tests {
