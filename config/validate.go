@@ -69,7 +69,8 @@ func (c *Config) validateGeneral(ps *problems) {
 	case c.DB == "":
 		ps.add("db", `is empty: give a SQLite file path such as digestbot.db, or postgres://user:password@host:5432/digestbot`)
 	case c.DB.IsPostgres():
-		if u, err := url.Parse(c.DB.Value()); err != nil || u.Host == "" {
+		// postgres:///digest?host=/run/postgresql (a socket) has no host.
+		if _, err := url.Parse(c.DB.Value()); err != nil {
 			// url.Parse's error quotes the URL, password and all: not shown.
 			ps.add("db", `is not a valid PostgreSQL URL: want postgres://user:password@host:5432/digestbot (escape special characters in the password with %%XX)`)
 		}

@@ -48,6 +48,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"feed_url only", func(c *Config) { c.Feeds = nil; c.FeedURL = "http://localhost:8000/rss" }},
 		{"feed_url beside feeds", func(c *Config) { c.FeedURL = "https://other.example.org/rss/" }},
 		{"sqlite db", func(c *Config) { c.DB = "/var/lib/digestbot/d.db" }},
+		{"postgres over a socket", func(c *Config) { c.DB = "postgresql:///digest?host=/run/postgresql" }},
 		{"http off, commands not http", func(c *Config) { c.HTTPAddr = "off" }},
 		{"http empty", func(c *Config) { c.HTTPAddr = "" }},
 		{"http ipv6", func(c *Config) { c.HTTPAddr = "[::1]:8080" }},
