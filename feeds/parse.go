@@ -59,6 +59,10 @@ func parse(data []byte, feedURL string, s *splitter) (*parsedFeed, error) {
 		return nil, fmt.Errorf("feeds: parse %s: %w", RedactURL(feedURL), err)
 	}
 
+	if jf, ok := feed.OriginalFeed().(*gojson.Feed); ok && !strings.Contains(jf.Version, "jsonfeed") {
+		return nil, fmt.Errorf("feeds: %s: %w: JSON without a JSON Feed version", RedactURL(feedURL), ErrNotAFeed)
+	}
+
 	var base *url.URL
 	if u, err := url.Parse(feedURL); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
 		base = u
