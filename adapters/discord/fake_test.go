@@ -128,6 +128,7 @@ type fakeDiscord struct {
 	hookChan  string // the webhook's channel
 	commands  map[string]json.RawMessage
 	noBuckets bool // send no rate-limit headers
+	limited   int  // 429s the buckets gave (scripted ones not counted)
 }
 
 func newFake(t *testing.T, clock *fakeClock) *fakeDiscord {
@@ -286,6 +287,7 @@ func (f *fakeDiscord) rateLimit(w http.ResponseWriter, method, path string) bool
 	h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(after, 'f', 3, 64))
 	h.Set("X-RateLimit-Bucket", fmt.Sprintf("bkt%x", len(route)*7919+int(route[0])))
 	if b.remaining <= 0 {
+		f.limited++
 		h.Set("X-RateLimit-Remaining", "0")
 		h.Set("X-RateLimit-Scope", "user")
 		h.Set("Retry-After", strconv.Itoa(int(after+0.999)))
