@@ -149,7 +149,7 @@ func (f *fakeDiscord) routes() {
 		writeJSON(w, 200, map[string]any{"id": testWebhookID, "type": 1, "channel_id": f.hookChan, "guild_id": testGuild})
 	})
 	m.HandleFunc("POST "+p+"webhooks/{id}/{token}", func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("id") != testWebhookID {
+		if r.PathValue("id") == testAppID {
 			f.interactionFollowUp(w, r)
 			return
 		}
@@ -189,7 +189,7 @@ func (f *fakeDiscord) routes() {
 		writeJSON(w, 200, f.store(c, b, testWebhookID))
 	})
 	m.HandleFunc("PATCH "+p+"webhooks/{id}/{token}/messages/{mid}", func(w http.ResponseWriter, r *http.Request) {
-		if r.PathValue("id") != testWebhookID {
+		if r.PathValue("id") == testAppID {
 			f.interactionFollowUp(w, r)
 			return
 		}

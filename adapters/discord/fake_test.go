@@ -25,6 +25,7 @@ const (
 	testWebhookID    = "900"
 	testWebhookToken = "s3cret-webhook-token_ABC"
 	testGuild        = "500"
+	testAppID        = "321" // interaction follow-ups go to webhooks/321/<interaction token>
 	textChannel      = "100"
 	forumChannel     = "200"
 	bucketLimit      = 5
