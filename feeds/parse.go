@@ -145,9 +145,9 @@ func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds) bot.Is
 	case it.UpdatedParsed != nil:
 		is.Published = it.UpdatedParsed.UTC()
 	}
-	is.GUID = strings.TrimSpace(it.GUID)
+	is.GUID = cleanGUID(it.GUID)
 	if is.GUID == "" {
-		is.GUID = strings.TrimSpace(it.Link)
+		is.GUID = cleanGUID(it.Link)
 	}
 	if is.GUID == "" {
 		date := it.Published
@@ -179,6 +179,20 @@ func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds) bot.Is
 		is.Image = tok.image
 	}
 	return is
+}
+
+// maxGUID is the longest GUID kept as is; longer ones are hashed.
+const maxGUID = 512
+
+// cleanGUID trims a GUID, makes it valid UTF-8 and hashes it when it is
+// unreasonably long, so that stores can index it.
+func cleanGUID(s string) string {
+	s = strings.ToValidUTF8(strings.TrimSpace(s), "\uFFFD")
+	if len(s) > maxGUID {
+		sum := sha256.Sum256([]byte(s))
+		return "sha256:" + hex.EncodeToString(sum[:16])
+	}
+	return s
 }
 
 // standfirst returns the item's description when it is a real summary, ""
