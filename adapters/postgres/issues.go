@@ -1,0 +1,237 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"digestbot/bot"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SaveIssue archives is by (Feed, GUID) together with its deliveries, in
+// one transaction; see bot.Store for what each outcome writes. The issue's
+// row is locked (FOR UPDATE) for the transaction, so replicas saving the
+// same issue at once are serialised: one inserts, the other finds it.
+func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.Delivery) (bot.SaveResult, error) {
+	if is.Feed == "" || is.GUID == "" {
+		return bot.SaveResult{}, fmt.Errorf("postgres: save issue %q of feed %q: feed and guid are required", is.GUID, is.Feed)
+	}
+	for _, d := range deliveries {
+		if err := checkDelivery(d); err != nil {
+			return bot.SaveResult{}, fmt.Errorf("postgres: save issue %s: %w", is.GUID, err)
+		}
+	}
+	hash := is.Hash()
+	stories, err := storyRows(is)
+	if err != nil {
+		return bot.SaveResult{}, fmt.Errorf("postgres: save issue %s: %w", is.GUID, err)
+	}
+	var res bot.SaveResult
+	err = s.tx(ctx, func(tx pgx.Tx) error {
+		const lookup = `SELECT id, hash FROM issues WHERE feed = $1 AND guid = $2 FOR UPDATE`
+		var id int64
+		var old string
+		err := tx.QueryRow(ctx, lookup, is.Feed, is.GUID).Scan(&id, &old)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = tx.QueryRow(ctx, `
+				INSERT INTO issues (feed, guid, newsletter, title, link, published,
+					standfirst, image, split, hash)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				ON CONFLICT (feed, guid) DO NOTHING
+				RETURNING id`,
+				is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, dbTime(is.Published),
+				is.Standfirst, is.Image, is.Split, hash).Scan(&id)
+			switch {
+			case err == nil:
+				if err := saveStories(ctx, tx, id, stories); err != nil {
+					return err
+				}
+				if err := insertDeliveries(ctx, tx, id, deliveries, nil); err != nil {
+					return err
+				}
+				res = bot.SaveResult{Status: bot.SaveInserted, ID: id}
+				return nil
+			case errors.Is(err, pgx.ErrNoRows):
+				// Another transaction inserted it meanwhile: it has committed.
+				err = tx.QueryRow(ctx, lookup, is.Feed, is.GUID).Scan(&id, &old)
+			}
+		}
+		switch {
+		case err != nil:
+			return err
+		case old == hash:
+			res = bot.SaveResult{Status: bot.SaveUnchanged, ID: id}
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `
+			UPDATE issues SET newsletter = $1, title = $2, link = $3, published = $4,
+				standfirst = $5, image = $6, split = $7, hash = $8, updated = now()
+			WHERE id = $9`,
+			is.Newsletter, is.Title, is.Link, dbTime(is.Published), is.Standfirst,
+			is.Image, is.Split, hash, id); err != nil {
+			return err
+		}
+		if err := saveStories(ctx, tx, id, stories); err != nil {
+			return err
+		}
+		if err := updateDeliveries(ctx, tx, id, deliveries); err != nil {
+			return err
+		}
+		res = bot.SaveResult{Status: bot.SaveUpdated, ID: id}
+		return nil
+	})
+	if err != nil {
+		return bot.SaveResult{}, fmt.Errorf("postgres: save issue %s of %s: %w", is.GUID, is.Feed, err)
+	}
+	is.ID = res.ID
+	return res, nil
+}
+
+// storyRow is one row of the stories table.
+type storyRow struct {
+	part bot.Part
+	item int
+	text string
+	rich []byte
+	url  string
+}
+
+func storyRows(is *bot.Issue) ([]storyRow, error) {
+	out := make([]storyRow, 0, 1+len(is.Roundup))
+	for i, st := range is.Stories() {
+		rich, err := json.Marshal(st)
+		if err != nil {
+			return nil, err
+		}
+		r := storyRow{part: bot.PartLead, text: st.Text(), rich: rich, url: st.URL}
+		if i > 0 {
+			r.part, r.item = bot.PartRoundup, i-1
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// saveStories writes the issue's stories in place: a story keeps its row
+// (and id) across updates, new roundup items are inserted and items that
+// disappeared are deleted.
+func saveStories(ctx context.Context, tx pgx.Tx, issueID int64, stories []storyRow) error {
+	b := &pgx.Batch{}
+	for _, st := range stories {
+		b.Queue(`
+			INSERT INTO stories (issue_id, part, item, text, rich, url)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (issue_id, part, item) DO UPDATE
+			SET text = excluded.text, rich = excluded.rich, url = excluded.url
+			WHERE (stories.text, stories.rich, stories.url) IS DISTINCT FROM
+				(excluded.text, excluded.rich, excluded.url)`,
+			issueID, string(st.part), st.item, st.text, string(st.rich), st.url)
+	}
+	b.Queue(`DELETE FROM stories WHERE issue_id = $1 AND part = 'roundup' AND item >= $2`,
+		issueID, len(stories)-1)
+	return tx.SendBatch(ctx, b).Close()
+}
+
+// issueQuery selects an issue's columns and its stories, one row per
+// story, lead first.
+const issueQuery = `
+	SELECT i.id, i.feed, i.guid, i.newsletter, i.title, i.link, i.published,
+		i.standfirst, i.image, i.split, s.part, s.rich
+	FROM issues i LEFT JOIN stories s ON s.issue_id = i.id
+	WHERE i.id = (%s)
+	ORDER BY s.part = 'roundup', s.item`
+
+// loadIssue runs issueQuery with the subquery that picks the issue's id.
+func (s *Store) loadIssue(ctx context.Context, what, pick string, args ...any) (*bot.Issue, error) {
+	rows, err := s.pool.Query(ctx, fmt.Sprintf(issueQuery, pick), args...)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	defer rows.Close()
+	var is *bot.Issue
+	for rows.Next() {
+		var x bot.Issue
+		var part *string
+		var rich []byte
+		if err := rows.Scan(&x.ID, &x.Feed, &x.GUID, &x.Newsletter, &x.Title, &x.Link, &x.Published,
+			&x.Standfirst, &x.Image, &x.Split, &part, &rich); err != nil {
+			return nil, fmt.Errorf("postgres: %s: %w", what, err)
+		}
+		if is == nil {
+			x.Published = goTime(x.Published)
+			is = &x
+		}
+		if part == nil {
+			continue
+		}
+		var st bot.Story
+		if err := json.Unmarshal(rich, &st); err != nil {
+			return nil, fmt.Errorf("postgres: %s: decode story of issue %d: %w", what, is.ID, err)
+		}
+		if bot.Part(*part) == bot.PartLead {
+			is.Lead = st
+		} else {
+			is.Roundup = append(is.Roundup, st)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", what, err)
+	}
+	if is == nil {
+		return nil, fmt.Errorf("postgres: %s: %w", what, bot.ErrNotFound)
+	}
+	return is, nil
+}
+
+// Issue returns an archived issue by ID, or bot.ErrNotFound.
+func (s *Store) Issue(ctx context.Context, id int64) (*bot.Issue, error) {
+	return s.loadIssue(ctx, fmt.Sprintf("issue %d", id), `$1::bigint`, id)
+}
+
+// LatestIssue returns the most recently published issue (the last saved
+// among equals), or bot.ErrNotFound.
+func (s *Store) LatestIssue(ctx context.Context) (*bot.Issue, error) {
+	return s.loadIssue(ctx, "latest issue",
+		`SELECT id FROM issues ORDER BY published DESC, id DESC LIMIT 1`)
+}
+
+// IssueByNumber returns the n-th issue in publication order, 1 for the
+// oldest, or bot.ErrNotFound.
+func (s *Store) IssueByNumber(ctx context.Context, n int) (*bot.Issue, error) {
+	what := fmt.Sprintf("issue number %d", n)
+	if n < 1 {
+		return nil, fmt.Errorf("postgres: %s: %w", what, bot.ErrNotFound)
+	}
+	return s.loadIssue(ctx, what,
+		`SELECT id FROM issues ORDER BY published, id LIMIT 1 OFFSET $1`, n-1)
+}
+
+// IssueOn returns the latest issue published on day's UTC date, or
+// bot.ErrNotFound.
+func (s *Store) IssueOn(ctx context.Context, day time.Time) (*bot.Issue, error) {
+	d := day.UTC()
+	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
+	return s.loadIssue(ctx, "issue on "+start.Format(time.DateOnly),
+		`SELECT id FROM issues WHERE published >= $1 AND published < $2
+		 ORDER BY published DESC, id DESC LIMIT 1`,
+		start, start.AddDate(0, 0, 1))
+}
+
+// CountIssues returns how many issues are archived for feed ("" for all).
+func (s *Store) CountIssues(ctx context.Context, feed string) (int, error) {
+	var n int
+	var err error
+	if feed == "" {
+		err = s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM issues`).Scan(&n)
+	} else {
+		err = s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM issues WHERE feed = $1`, feed).Scan(&n)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("postgres: count issues of %q: %w", feed, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,327 @@
+package postgres
+
+// Search design: PostgreSQL full text, ranked like the SQLite store.
+//
+// stories.tsv is a generated tsvector column, to_tsvector of the story's
+// text with the digestbot_english configuration (English stemming, plus
+// accent folding when the unaccent extension could be created; see
+// migrations/0001_init.sql), with a GIN index.
+//
+// The query is built from the bot.Query's words only: each term, phrase
+// and exclusion is reduced to letters, digits and combining marks and
+// handed to phraseto_tsquery as a bound parameter, and the parts are
+// combined with the tsquery operators && and !!. phraseto_tsquery has no
+// syntax of its own (it parses the text as a document), so nothing a user
+// types can make the query fail; words that are stop words ("the", "of")
+// drop out, and a query with no positive word left returns nothing. The
+// SQL text holds only placeholders.
+//
+// Ranking every match costs a heap fetch and a ts_rank per matching row:
+// for a word in 70% of 100,000 stories that is 70,000 rows, far too slow
+// for a chat command. So, as in the SQLite store, a search ranks in two
+// tiers by archive order (story id; a story keeps its id when its issue is
+// updated):
+//
+//  1. Recent: the matches among the newest recentStories stories, all
+//     ranked. The cost is bounded by the window, not the archive. If it
+//     finds at least limit hits, they are the answer.
+//  2. Older (only when tier 1 found fewer than limit): the newest
+//     oldCandidates matches below the window, found through the GIN index
+//     in id order, and ranked. Rare words, the usual reason to reach it,
+//     are cheap because they have few matches.
+//
+// Within a tier the score is relevance times a recency boost, the SQLite
+// store's: ts_rank × (1 + recencyBoost × 2^(-age/recencyHalfLife)), age
+// counted from the newest candidate of the tier, so a story of the latest
+// issue weighs up to 1.5 times an equally relevant old one. Tier-1 hits
+// come before tier-2 hits. ts_rank is normalised by document length
+// (normalization 1: divided by 1 + log(length)), so that a short story
+// about a word beats a long one that mentions it in passing, as bm25 does.
+//
+// The trade-off: when the newest recentStories stories hold at least
+// limit matches, an older story is never returned even if it matches
+// better; users asking for older material add words, which thins tier 1
+// and reaches tier 2.
+//
+// Snippets come from ts_headline without markers (StartSel and StopSel
+// empty): about snippetWords words around the best match, whitespace
+// collapsed, with "…" where the story's text was cut.
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"digestbot/bot"
+
+	"github.com/jackc/pgx/v5"
+)
+
+const (
+	maxSearchLimit  = 100                  // hits one Search returns at most
+	recentStories   = 2000                 // stories in the tier-1 window
+	rankDepth       = 50                   // tier-1 rows taken by ts_rank before the boost re-ranks them
+	oldCandidates   = 200                  // tier-2 matches considered
+	recencyBoost    = 0.5                  // weight of the newest story over an equally relevant old one, minus 1
+	recencyHalfLife = 180 * 24 * time.Hour // age at which the boost halves
+	snippetWords    = 24                   // words in a snippet
+	maxPhrases      = 2 * bot.MaxQueryWords
+	maxSearchRunes  = 256 // longer words are cut (ParseQuery keeps 64)
+)
+
+// headlineOptions makes ts_headline return plain text. ShortWord=0 lets
+// short words end a fragment, as FTS5's snippet does.
+var headlineOptions = fmt.Sprintf(`StartSel="", StopSel="", MaxWords=%d, MinWords=%d, ShortWord=0, HighlightAll=false`,
+	snippetWords, snippetWords/2)
+
+// tsQuery is a bot.Query made into tsquery expressions over parameters.
+type tsQuery struct {
+	positive string // SQL expression: every term and phrase, ANDed
+	full     string // positive AND NOT each exclusion
+	args     []any  // the words, one parameter per term, phrase or exclusion
+	npos     int    // how many of args the positive expression uses
+}
+
+// searchText reduces words to letters, digits and combining marks joined
+// by single spaces; every other rune (quotes, operators, NUL, invalid
+// UTF-8) separates words. "" when nothing is left.
+func searchText(words []string) string {
+	var out []string
+	for _, w := range words {
+		for _, f := range strings.FieldsFunc(w, func(r rune) bool {
+			return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r)
+		}) {
+			if r := []rune(f); len(r) > maxSearchRunes {
+				f = string(r[:maxSearchRunes])
+			}
+			out = append(out, strings.ToLower(f))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// buildQuery renders q as tsquery expressions; ok is false when nothing
+// positive is left. The first parameter is $first.
+func buildQuery(q bot.Query, first int) (tq tsQuery, ok bool) {
+	seen := map[string]bool{}
+	param := func(text string) string {
+		tq.args = append(tq.args, text)
+		return "phraseto_tsquery('digestbot_english'::regconfig, $" + strconv.Itoa(first+len(tq.args)-1) + "::text)"
+	}
+	var pos []string
+	add := func(words []string) {
+		if s := searchText(words); s != "" && !seen[s] && len(pos) < maxPhrases {
+			seen[s] = true
+			pos = append(pos, param(s))
+		}
+	}
+	for _, t := range q.Terms {
+		add([]string{t})
+	}
+	for _, p := range q.Phrases {
+		add(p)
+	}
+	if len(pos) == 0 {
+		return tsQuery{}, false
+	}
+	tq.positive = "(" + strings.Join(pos, " && ") + ")"
+	tq.npos = len(tq.args)
+	tq.full = tq.positive
+	n := 0
+	for _, e := range q.Excluded {
+		if s := searchText(e); s != "" && n < maxPhrases {
+			tq.full = "(" + tq.full + " && !! " + param(s) + ")"
+			n++
+		}
+	}
+	return tq, true
+}
+
+// candidate is a story a tier found, with its rank inputs.
+type candidate struct {
+	id        int64
+	relevance float64 // ts_rank: higher is better
+	published time.Time
+	score     float64
+}
+
+// Search returns up to limit stories matching q, best first; see the design
+// notes at the top of this file. It fails only when the database does.
+func (s *Store) Search(ctx context.Context, q bot.Query, limit int) ([]bot.Hit, error) {
+	if limit <= 0 || q.Empty() {
+		return nil, nil
+	}
+	limit = min(limit, maxSearchLimit)
+	hits, err := s.search(ctx, q, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: search %q: %w", q.String(), err)
+	}
+	return hits, nil
+}
+
+func (s *Store) search(ctx context.Context, q bot.Query, limit int) ([]bot.Hit, error) {
+	// Parameters $1 and $2 are the tier's bound and row count.
+	tq, ok := buildQuery(q, 3)
+	if !ok {
+		return nil, nil
+	}
+	var floor int64 // stories above it are recent; 0 when all are
+	err := s.pool.QueryRow(ctx, `SELECT id FROM stories ORDER BY id DESC OFFSET $1 LIMIT 1`, recentStories).Scan(&floor)
+	if err != nil && err != pgx.ErrNoRows {
+		return nil, err
+	}
+	// Tier 1: every match of the window, ranked; the best rankDepth go on
+	// to the recency boost. "numnode(…) > 0" is a one-time filter: a query
+	// whose positive words were all stop words matches nothing.
+	found, err := s.rank(ctx, `
+		SELECT s.id, ts_rank(s.tsv, `+tq.full+`, 1) AS r, i.published
+		FROM stories s JOIN issues i ON i.id = s.issue_id
+		WHERE numnode(`+tq.positive+`) > 0 AND s.id > $1 AND s.tsv @@ `+tq.full+`
+		ORDER BY r DESC, s.id DESC LIMIT $2`,
+		append([]any{floor, max(rankDepth, limit)}, tq.args...), limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(found) < limit && floor > 0 {
+		// Tier 2: the newest matches below the window.
+		old, err := s.rank(ctx, `
+			SELECT s.id, ts_rank(s.tsv, `+tq.full+`, 1), i.published
+			FROM (SELECT id, issue_id, tsv FROM stories
+				WHERE numnode(`+tq.positive+`) > 0 AND id <= $1 AND tsv @@ `+tq.full+`
+				ORDER BY id DESC LIMIT $2) s
+			JOIN issues i ON i.id = s.issue_id`,
+			append([]any{floor, oldCandidates}, tq.args...), limit-len(found))
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, old...)
+	}
+	return s.loadHits(ctx, tq, found)
+}
+
+// rank runs a tier's query and returns its best n candidates.
+func (s *Store) rank(ctx context.Context, query string, args []any, n int) ([]candidate, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
+		var c candidate
+		var rel float32
+		err := r.Scan(&c.id, &rel, &c.published)
+		c.relevance = float64(rel)
+		return c, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return top(cs, n), nil
+}
+
+// top scores candidates with the recency boost and returns the best n.
+func top(cs []candidate, n int) []candidate {
+	if len(cs) == 0 {
+		return nil
+	}
+	newest := cs[0].published
+	for _, c := range cs {
+		if c.published.After(newest) {
+			newest = c.published
+		}
+	}
+	for i := range cs {
+		age := newest.Sub(cs[i].published)
+		cs[i].score = cs[i].relevance * (1 + recencyBoost*math.Exp2(-float64(age)/float64(recencyHalfLife)))
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		if cs[i].score != cs[j].score {
+			return cs[i].score > cs[j].score
+		}
+		return cs[i].id > cs[j].id
+	})
+	return cs[:min(n, len(cs))]
+}
+
+// loadHits turns ranked candidates into hits, with snippets.
+func (s *Store) loadHits(ctx context.Context, tq tsQuery, cs []candidate) ([]bot.Hit, error) {
+	if len(cs) == 0 {
+		return nil, nil
+	}
+	ids := make([]int64, len(cs))
+	for i, c := range cs {
+		ids[i] = c.id
+	}
+	// $1 and $2 as in the tiers' queries; only the positive words follow.
+	rows, err := s.pool.Query(ctx, `
+		SELECT s.id, s.part, s.item, s.text, s.url, i.id, i.guid, i.title, i.link, i.published,
+			ts_headline('digestbot_english'::regconfig, s.text, `+tq.positive+`, '`+headlineOptions+`')
+		FROM stories s JOIN issues i ON i.id = s.issue_id
+		WHERE s.id = ANY($1) LIMIT $2`, append([]any{ids, len(ids)}, tq.args[:tq.npos]...)...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]bot.Hit, len(cs))
+	var (
+		h        bot.Hit
+		id       int64
+		part     string
+		url      string
+		headline string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &part, &h.Item, &h.Text, &url, &h.IssueID, &h.IssueGUID,
+		&h.IssueTitle, &h.IssueLink, &h.Published, &headline}, func() error {
+		h.Part = bot.Part(part)
+		h.Published = goTime(h.Published)
+		h.URL = url
+		if h.URL == "" {
+			h.URL = h.IssueLink
+		}
+		h.Snippet = snippet(h.Text, headline)
+		byID[id] = h
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	hits := make([]bot.Hit, 0, len(cs))
+	for _, c := range cs {
+		if h, ok := byID[c.id]; ok { // a story deleted since it was ranked is left out
+			hits = append(hits, h)
+		}
+	}
+	return hits, nil
+}
+
+// snippet tidies ts_headline's extract of text: whitespace collapsed, and
+// "…" before and after it where text goes on. An empty extract becomes the
+// story's first words.
+func snippet(text, headline string) string {
+	words := strings.Fields(text)
+	full := strings.Join(words, " ")
+	sn := strings.Join(strings.Fields(headline), " ")
+	if sn == "" {
+		if len(words) <= snippetWords {
+			return full
+		}
+		return strings.Join(words[:snippetWords], " ") + "…"
+	}
+	at := strings.Index(full, sn)
+	if at < 0 {
+		return sn // not a plain extract: leave it as it is
+	}
+	end := at + len(sn)
+	if strings.IndexFunc(full[:at], isWordRune) >= 0 {
+		sn = "…" + sn
+	}
+	if strings.IndexFunc(full[end:], isWordRune) >= 0 {
+		sn += "…"
+	}
+	return sn
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
