@@ -149,11 +149,14 @@ func hostOf(safe string) string {
 
 // mrkdwnLink renders a link to a safe URL with a plain-text label.
 func mrkdwnLink(safe, label string) string {
-	label = strings.TrimSpace(label)
-	if label == "" {
-		label = hostOf(safe)
+	text := strings.TrimSpace(escapeLinkText(label))
+	if text == "" {
+		text = escapeLinkText(hostOf(safe))
 	}
-	return "<" + linkURL(safe) + "|" + escapeLinkText(label) + ">"
+	if text == "" {
+		text = "link"
+	}
+	return "<" + linkURL(safe) + "|" + text + ">"
 }
 
 // cutPlain cuts plain text to at most max UTF-16 units including a

@@ -61,6 +61,9 @@ func paragraphPieces(p bot.Paragraph) []piece {
 				pendingSpace = true
 			}
 			e := escapeText(w)
+			if e == "" {
+				continue // only characters that are dropped
+			}
 			add(piece{text: e, raw: w, n: slackLen(e)})
 		}
 		if len(fields) > 0 {
@@ -104,7 +107,7 @@ func paragraphPieces(p bot.Paragraph) []piece {
 				a = firstRuneOr(post+trail, ' ')
 			}
 			e := escapeText(mid)
-			if mid != "" && slackLen(e) <= maxFormatted && boundary(b) && boundary(a) {
+			if e != "" && slackLen(e) <= maxFormatted && boundary(b) && boundary(a) {
 				addWords(lead + pre)
 				atom := wrapFormat(e, sp.Bold, sp.Italic, b, a)
 				add(piece{text: atom, n: slackLen(atom)})

@@ -43,14 +43,19 @@ func packSections(paras [][]piece, limit int) []string {
 		if whole+2 > limit-n && whole <= limit && n > 0 {
 			flush()
 		}
-		for i, p := range para {
+		first := true
+		for _, p := range para {
+			if p.text == "" {
+				continue
+			}
 			sep := ""
 			switch {
-			case i == 0:
+			case first:
 				sep = "\n\n"
 			case p.space:
 				sep = " "
 			}
+			first = false
 			if n > 0 && n+len(sep)+p.n > limit {
 				flush()
 			}
