@@ -176,23 +176,25 @@ func (c *Client) Publish(ctx context.Context, m bot.Message) (string, error) {
 			return ref, nil
 		}
 	}
-	opts := []slack.MsgOption{
-		slack.MsgOptionBlocks(r.Blocks...),
-		slack.MsgOptionText(r.Text, false),
-		slack.MsgOptionMetadata(r.Metadata),
-		slack.MsgOptionDisableLinkUnfurl(),
-		slack.MsgOptionDisableMediaUnfurl(),
-		slack.MsgOptionParse(false),
-		slack.MsgOptionLinkNames(false),
-	}
-	if threadTS != "" {
-		opts = append(opts, slack.MsgOptionTS(threadTS))
-	}
 	var gotChannel, ts string
-	err = c.call(ctx, "chat.postMessage", channel, true, func() error {
-		var err error
-		gotChannel, ts, err = c.api.PostMessageContext(ctx, channel, opts...)
-		return err
+	err = c.withImageFallback(&r, channel, func() error {
+		opts := []slack.MsgOption{
+			slack.MsgOptionBlocks(r.Blocks...),
+			slack.MsgOptionText(r.Text, false),
+			slack.MsgOptionMetadata(r.Metadata),
+			slack.MsgOptionDisableLinkUnfurl(),
+			slack.MsgOptionDisableMediaUnfurl(),
+			slack.MsgOptionParse(false),
+			slack.MsgOptionLinkNames(false),
+		}
+		if threadTS != "" {
+			opts = append(opts, slack.MsgOptionTS(threadTS))
+		}
+		return c.call(ctx, "chat.postMessage", channel, true, func() error {
+			var err error
+			gotChannel, ts, err = c.api.PostMessageContext(ctx, channel, opts...)
+			return err
+		})
 	})
 	if err != nil {
 		return "", err
@@ -213,16 +215,42 @@ func (c *Client) Edit(ctx context.Context, m bot.Message, ref string) error {
 	if err != nil {
 		return bot.Permanent(fmt.Errorf("slack: edit %s: %w", ref, err))
 	}
-	return c.call(ctx, "chat.update", channel, true, func() error {
-		_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts,
-			slack.MsgOptionBlocks(r.Blocks...),
-			slack.MsgOptionText(r.Text, false),
-			slack.MsgOptionMetadata(r.Metadata),
-			slack.MsgOptionParse(false),
-			slack.MsgOptionLinkNames(false),
-		)
-		return err
+	return c.withImageFallback(&r, channel, func() error {
+		return c.call(ctx, "chat.update", channel, true, func() error {
+			_, _, _, err := c.api.UpdateMessageContext(ctx, channel, ts,
+				slack.MsgOptionBlocks(r.Blocks...),
+				slack.MsgOptionText(r.Text, false),
+				slack.MsgOptionMetadata(r.Metadata),
+				slack.MsgOptionParse(false),
+				slack.MsgOptionLinkNames(false),
+			)
+			return err
+		})
 	})
+}
+
+// withImageFallback runs send, and when Slack refuses the blocks of a
+// message with an image (it downloads the image and fails on a broken one),
+// runs it once more without the image: a post without its picture beats no
+// post.
+func (c *Client) withImageFallback(r *rendered, channel string, send func() error) error {
+	err := send()
+	var ae *apiError
+	if err == nil || !errors.As(err, &ae) || ae.Code() != "invalid_blocks" {
+		return err
+	}
+	kept := r.Blocks[:0:0]
+	for _, b := range r.Blocks {
+		if _, isImage := b.(*slack.ImageBlock); !isImage {
+			kept = append(kept, b)
+		}
+	}
+	if len(kept) == len(r.Blocks) {
+		return err
+	}
+	c.log.Warn("slack_image_refused", slog.String("channel", channel), slog.Any("error", err))
+	r.Blocks = kept
+	return send()
 }
 
 // FormatRef builds the reference Publish returns: "CHANNEL:TS".

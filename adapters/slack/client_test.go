@@ -250,7 +250,7 @@ func TestPublishErrors(t *testing.T) {
 		{"archived", failure{code: "is_archived"}, true, "archived"},
 		{"revoked", failure{code: "token_revoked"}, true, "reinstall"},
 		{"missing scope", failure{code: "missing_scope"}, true, "scope"},
-		{"invalid blocks", failure{code: "invalid_blocks"}, true, "bug"},
+		{"too long", failure{code: "msg_too_long"}, true, "bug"},
 		{"internal error", failure{code: "internal_error"}, false, "internal_error"},
 		{"unknown method path", failure{status: 404}, true, "DIGESTBOT_SLACK_API_URL"},
 	}
@@ -421,4 +421,26 @@ func FuzzParseRef(f *testing.F) {
 			t.Errorf("round trip of %q = %q", ref, FormatRef(ch, ts))
 		}
 	})
+}
+
+func TestPublishDropsRefusedImage(t *testing.T) {
+	f := newFakeSlack(t)
+	c := newTestClient(t, f, newFakeClock())
+	f.fail("chat.postMessage", failure{code: "invalid_blocks"})
+	if _, err := c.Publish(context.Background(), testMessage(testIssue(), bot.LayoutThread, bot.PartLead, 0)); err != nil {
+		t.Fatalf("Publish: %v", err)
+	}
+	posts := f.callsOf("chat.postMessage")
+	if len(posts) != 2 {
+		t.Fatalf("calls = %d, want 2", len(posts))
+	}
+	if !strings.Contains(posts[0].Get("blocks"), `"image"`) || strings.Contains(posts[1].Get("blocks"), `"image"`) {
+		t.Errorf("want the image in the first attempt only")
+	}
+	// Without an image to drop, invalid_blocks stays a permanent error.
+	f.fail("chat.postMessage", failure{code: "invalid_blocks"})
+	_, err := c.Publish(context.Background(), testMessage(testIssue(), bot.LayoutThread, bot.PartRoundup, 0))
+	if !errors.Is(err, bot.ErrPermanent) {
+		t.Errorf("err = %v, want permanent", err)
+	}
 }

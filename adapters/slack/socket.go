@@ -81,7 +81,7 @@ func (c *Client) RunSocketMode(ctx context.Context, o SocketModeOptions) error {
 
 // socketAcker is the part of *socketmode.Client that answers envelopes.
 type socketAcker interface {
-	Ack(req socketmode.Request, payload ...any) error
+	AckCtx(ctx context.Context, envelopeID string, payload any) error
 }
 
 // handleSocketEvent reacts to one Socket Mode event: slash commands are
@@ -101,7 +101,7 @@ func (c *Client) handleSocketEvent(ctx context.Context, sm socketAcker, d *dispa
 		}()
 	case socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {
-			_ = sm.Ack(*evt.Request)
+			_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
 		}
 	case socketmode.EventTypeConnected:
 		c.log.Info("slack_socket_connected")
@@ -125,17 +125,17 @@ func (c *Client) serveSocketCommand(ctx context.Context, sm socketAcker, d *disp
 	case ackReply:
 		p := d.payload(reply)
 		if b, _ := json.Marshal(p); len(b)+len(req.EnvelopeID)+64 < maxAckPayload {
-			err = sm.Ack(req, p)
+			err = sm.AckCtx(ctx, req.EnvelopeID, p)
 			break
 		}
-		err = sm.Ack(req, d.working())
+		err = sm.AckCtx(ctx, req.EnvelopeID, d.working())
 		if perr := d.postResponse(ctx, sc.ResponseURL, reply); perr != nil {
 			c.log.Warn("slack_command_reply_failed", slog.Any("error", perr))
 		}
 	case ackWorking:
-		err = sm.Ack(req, d.working())
+		err = sm.AckCtx(ctx, req.EnvelopeID, d.working())
 	default:
-		err = sm.Ack(req)
+		err = sm.AckCtx(ctx, req.EnvelopeID, nil)
 	}
 	if err != nil {
 		c.log.Warn("slack_socket_ack_failed", slog.Any("error", err))

@@ -114,13 +114,9 @@ type fakeAcker struct {
 	got  chan struct{}
 }
 
-func (f *fakeAcker) Ack(req socketmode.Request, payload ...any) error {
+func (f *fakeAcker) AckCtx(_ context.Context, _ string, p any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var p any
-	if len(payload) > 0 {
-		p = payload[0]
-	}
 	f.acks = append(f.acks, p)
 	f.got <- struct{}{}
 	return nil
