@@ -242,4 +242,3 @@ func TestPollersShareFeeds(t *testing.T) {
 		t.Errorf("CountIssues = %d, %v; want %d", n, err, len(plans))
 	}
 }
-

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -77,58 +78,85 @@ func (s *Store) Close() error {
 }
 
 // redactURL returns a database URL with its password, if any, replaced by
-// "xxxxx", for logs and errors. A string that does not parse as a URL is
-// replaced whole.
+// "xxxxx", for logs and errors. It copes with URLs that do not parse and
+// with the keyword form (host=… password=…).
 func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Scheme == "" {
-		if strings.Contains(strings.ToLower(raw), "password") {
-			return "[redacted]"
+	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
+		if u.User != nil {
+			if _, ok := u.User.Password(); ok {
+				u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			}
 		}
-		return raw
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		q := u.Query()
+		changed := false
+		for k := range q {
+			if strings.EqualFold(k, "password") {
+				q[k] = []string{"xxxxx"}
+				changed = true
+			}
 		}
-	}
-	q := u.Query()
-	changed := false
-	for k := range q {
-		if strings.EqualFold(k, "password") {
-			q[k] = []string{"xxxxx"}
-			changed = true
+		if changed {
+			u.RawQuery = q.Encode()
 		}
+		return u.String()
 	}
-	if changed {
-		u.RawQuery = q.Encode()
+	out := raw
+	if i, j, ok := userinfoPassword(raw); ok {
+		out = raw[:i] + "xxxxx" + raw[j:]
 	}
-	return u.String()
+	return passwordParam.ReplaceAllString(out, "${1}xxxxx")
 }
 
-// passwords returns the password(s) written in a database URL, raw and
-// escaped, so that they can be removed from error texts.
+// passwordParam matches password=… in a query string or keyword form,
+// quoted or not.
+var passwordParam = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]*)`)
+
+// userinfoPassword finds the password of scheme://user:password@host…
+// without parsing the URL (which may be malformed): raw[i:j] is it.
+func userinfoPassword(raw string) (i, j int, ok bool) {
+	k := strings.Index(raw, "://")
+	if k < 0 {
+		return 0, 0, false
+	}
+	start := k + 3
+	rest := raw[start:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@")
+	if at < 0 {
+		return 0, 0, false
+	}
+	c := strings.Index(rest[:at], ":")
+	if c < 0 {
+		return 0, 0, false
+	}
+	return start + c + 1, start + at, true
+}
+
+// passwords returns the password(s) written in a database address, raw
+// and unescaped, so that they can be removed from error texts.
 func passwords(raw string) []string {
 	var out []string
 	add := func(p string) {
-		if len(p) < 2 {
-			return // a one-character "password" would mangle every message
+		p = strings.Trim(p, "'")
+		if len(p) < 3 {
+			return // too short to remove without mangling the message
 		}
-		out = append(out, p, url.QueryEscape(p), url.PathEscape(p))
+		out = append(out, p)
+		if u, err := url.QueryUnescape(p); err == nil && u != p {
+			out = append(out, u)
+		}
+		if u, err := url.PathUnescape(p); err == nil && u != p {
+			out = append(out, u)
+		}
 	}
-	if u, err := url.Parse(raw); err == nil {
-		if u.User != nil {
-			if p, ok := u.User.Password(); ok {
-				add(p)
-			}
-		}
-		for k, vs := range u.Query() {
-			if strings.EqualFold(k, "password") {
-				for _, v := range vs {
-					add(v)
-				}
-			}
-		}
+	if i, j, ok := userinfoPassword(raw); ok {
+		add(raw[i:j])
+	}
+	for _, m := range passwordParam.FindAllStringSubmatch(raw, -1) {
+		add(m[2])
 	}
 	return out
 }

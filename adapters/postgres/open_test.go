@@ -1,0 +1,156 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestOpenErrorsHideThePassword(t *testing.T) {
+	const secret = "Sup3r-s3cret_pw"
+	for _, c := range []struct {
+		name, url string
+	}{
+		{"refused", "postgres://digest:" + secret + "@127.0.0.1:1/digest?connect_timeout=5"},
+		{"password parameter", "postgres://digest@127.0.0.1:1/digest?connect_timeout=5&password=" + secret},
+		{"escaped", "postgresql://digest:" + strings.ReplaceAll(secret, "_", "%5F") + "@127.0.0.1:1/digest?connect_timeout=5"},
+		{"bad url", "postgres://digest:" + secret + "@host:notaport/digest"},
+		{"bad option", "postgres://digest:" + secret + "@127.0.0.1:1/digest?sslmode=sometimes"},
+		{"keyword form", "host=127.0.0.1 port=1 user=digest password=" + secret + " connect_timeout=5"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := Open(context.Background(), c.url, nil)
+			if err == nil {
+				s.Close()
+				t.Fatalf("Open(%s) succeeded, want an error", c.name)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, secret) || strings.Contains(msg, "s3cret") {
+				t.Errorf("error shows the password: %s", msg)
+			}
+			if !strings.HasPrefix(msg, "postgres: open ") {
+				t.Errorf("error %q: want it to start with \"postgres: open \"", msg)
+			}
+		})
+	}
+}
+
+func TestRedactURL(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"postgres://u:pw@db:5432/x", "postgres://u:xxxxx@db:5432/x"},
+		{"postgres://u@db/x", "postgres://u@db/x"},
+		{"postgres://db/x?password=pw&sslmode=require", "postgres://db/x?password=xxxxx&sslmode=require"},
+		{"postgres:///x?host=/tmp/sock", "postgres:///x?host=/tmp/sock"},
+		{"host=db password=pw", "host=db password=xxxxx"},
+		{"host=db password='p w\\'x' user=u", "host=db password=xxxxx user=u"},
+		{"postgres://u:pw@db:port/x", "postgres://u:xxxxx@db:port/x"},
+		{"postgres://u:p@ss@db:port/x?password=a", "postgres://u:xxxxx@db:port/x?password=xxxxx"},
+		{"host=db user=u", "host=db user=u"},
+	} {
+		if got := redactURL(c.in); got != c.want {
+			t.Errorf("redactURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestMigrateOnce opens the same new database from several replicas at
+// once: the advisory lock lets one migrate, the others find it done.
+func TestMigrateOnce(t *testing.T) {
+	dsn := newDatabase(t)
+	ctx := context.Background()
+	const n = 5
+	var wg sync.WaitGroup
+	stores := make([]*Store, n)
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stores[i], errs[i] = Open(ctx, dsn, nil)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open #%d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	ms, err := loadMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows, max int
+	if err := stores[0].pool.QueryRow(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&rows, &max); err != nil {
+		t.Fatal(err)
+	}
+	if rows != len(ms) || max != ms[len(ms)-1].version {
+		t.Errorf("schema_migrations has %d rows up to version %d, want %d up to %d", rows, max, len(ms), ms[len(ms)-1].version)
+	}
+	// Reopening changes nothing.
+	again, err := Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	again.Close()
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	s, dsn := openTest(t)
+	ctx := context.Background()
+	if _, err := s.pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(ctx, dsn, nil)
+	if err == nil || !strings.Contains(err.Error(), "newer than this program") {
+		t.Errorf("Open of a newer schema: %v, want an error saying to upgrade", err)
+	}
+}
+
+func TestOpenCancelled(t *testing.T) {
+	dsn := newDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Open(ctx, dsn, nil); !errors.Is(err, context.Canceled) {
+		t.Errorf("Open with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+func TestAccentFoldingConfigured(t *testing.T) {
+	s, _ := openTest(t)
+	var folded string
+	err := s.pool.QueryRow(context.Background(),
+		`SELECT to_tsvector('digestbot_english'::regconfig, 'Café')::text`).Scan(&folded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hasUnaccent bool
+	if err := s.pool.QueryRow(context.Background(),
+		`SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'unaccent')`).Scan(&hasUnaccent); err != nil {
+		t.Fatal(err)
+	}
+	if hasUnaccent && folded != "'cafe':1" {
+		t.Errorf("tsvector of Café = %s, want 'cafe':1 (unaccent is installed)", folded)
+	}
+	if !hasUnaccent {
+		t.Logf("unaccent not installed: search does not fold accents (tsvector %s)", folded)
+	}
+}
+
+// TestTimesRoundTrip checks the zero time and microseconds survive.
+func TestTimesRoundTrip(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	for _, want := range []time.Time{{}, time.Date(2025, 1, 2, 3, 4, 5, 123456000, time.UTC)} {
+		var got time.Time
+		if err := s.pool.QueryRow(ctx, `SELECT $1::timestamptz`, dbTime(want)).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got = goTime(got); !got.Equal(want) || got.IsZero() != want.IsZero() {
+			t.Errorf("time %v came back as %v", want, got)
+		}
+	}
+}
