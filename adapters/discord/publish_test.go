@@ -254,3 +254,10 @@ func TestRegisterCommands(t *testing.T) {
 		t.Error("RegisterCommands accepted a non-numeric application id")
 	}
 }
+
+func TestInviteURL(t *testing.T) {
+	want := "https://discord.com/oauth2/authorize?client_id=321&permissions=309237730304&scope=bot+applications.commands"
+	if got := InviteURL("321"); got != want {
+		t.Errorf("InviteURL = %s, want %s", got, want)
+	}
+}
