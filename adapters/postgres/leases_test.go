@@ -242,3 +242,50 @@ func TestPollersShareFeeds(t *testing.T) {
 		t.Errorf("CountIssues = %d, %v; want %d", n, err, len(plans))
 	}
 }
+
+// TestSaveIssueRace saves the same new issue from three pools at once:
+// one inserts it, the others find it unchanged, and its deliveries exist
+// once.
+func TestSaveIssueRace(t *testing.T) {
+	stores := openReplicas(t, 3)
+	ctx := context.Background()
+	channels := []bot.Channel{{ID: "a", Layout: bot.LayoutThread}}
+	for round := range 5 {
+		var wg sync.WaitGroup
+		results := make([]bot.SaveResult, len(stores))
+		errs := make([]error, len(stores))
+		for i, s := range stores {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				is := replicaIssue(round, time.Date(2025, 11, 20, 8, 0, 0, 0, time.UTC), 2)
+				results[i], errs[i] = s.SaveIssue(ctx, is, bot.Deliveries(is, channels))
+			}()
+		}
+		wg.Wait()
+		inserted := 0
+		for i, r := range results {
+			if errs[i] != nil {
+				t.Fatalf("round %d: SaveIssue #%d: %v", round, i, errs[i])
+			}
+			if r.Status == bot.SaveInserted {
+				inserted++
+			} else if r.Status != bot.SaveUnchanged {
+				t.Errorf("round %d: SaveIssue #%d = %+v, want inserted or unchanged", round, i, r)
+			}
+			if r.ID != results[0].ID {
+				t.Errorf("round %d: IDs %d and %d for one issue", round, r.ID, results[0].ID)
+			}
+		}
+		if inserted != 1 {
+			t.Errorf("round %d: %d saves inserted the issue, want 1", round, inserted)
+		}
+	}
+	c, err := stores[0].DeliveryCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := stores[0].CountIssues(ctx, ""); err != nil || n != 5 || c[bot.StatePending] != 5*3 {
+		t.Errorf("%d issues (%v), deliveries %v; want 5 issues, 15 pending deliveries", n, err, c)
+	}
+}
