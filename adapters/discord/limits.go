@@ -8,7 +8,8 @@ import (
 
 // Discord's limits on what one message may carry, in characters (UTF-16
 // code units). Everything is cut to fit before sending: a post is never
-// rejected for its length.
+// rejected for its length. (Messages carry no content, only embeds, so the
+// 2,000-character content limit never applies.)
 const (
 	maxTitle       = 256
 	maxDescription = 4096
@@ -19,7 +20,6 @@ const (
 	maxAuthor      = 256
 	maxEmbedsTotal = 6000 // sum over every embed of a message
 	maxEmbeds      = 10
-	maxContent     = 2000
 	maxThreadName  = 100
 	maxChoices     = 25
 	maxChoiceName  = 100
@@ -82,7 +82,23 @@ func (w *mdWriter) write(s, fallback string) bool {
 		w.n += l
 		return true
 	}
+	// End with "…": after as much of the fallback as fits, but not after
+	// half a word: a single word that does not fit is left out.
 	rest := cutMarked(fallback, w.max-w.n)
+	if w.n > 0 && !strings.ContainsAny(strings.TrimSpace(fallback), " \n") {
+		rest = ellipsis
+	}
+	if rest == ellipsis || rest == "" {
+		// Nothing of the fallback: "…" right after the text so far.
+		done := strings.TrimRight(w.b.String(), " \n")
+		w.b.Reset()
+		w.b.WriteString(done)
+		w.n = textLen(done)
+		rest = ""
+		if w.n+textLen(ellipsis) <= w.max {
+			rest = ellipsis
+		}
+	}
 	w.b.WriteString(rest)
 	w.n += textLen(rest)
 	w.full = true

@@ -43,7 +43,7 @@ func escapeMarkdown(s string) string {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		switch {
-		case r < utf8.RuneSelf && strings.ContainsRune(`\*_~`+"`"+`|[]<>#`, r):
+		case isSpecial(r):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		case r == '@':
@@ -62,6 +62,16 @@ func escapeMarkdown(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// isSpecial reports whether Discord's Markdown gives r a meaning anywhere
+// in a line.
+func isSpecial(r rune) bool {
+	switch r {
+	case '\\', '*', '_', '~', '`', '|', '[', ']', '<', '>', '#':
+		return true
+	}
+	return false
 }
 
 // escapeLineStart escapes the block markers Discord recognises at the start

@@ -181,3 +181,23 @@ func FuzzSafeURL(f *testing.F) {
 		}
 	})
 }
+
+func TestMDWriterCutsBetweenWords(t *testing.T) {
+	tests := []struct {
+		max   int
+		units []unit
+		want  string
+	}{
+		{20, []unit{{"one ", "one "}, {"two ", "two "}, {"three ", "three "}, {"fourteen ", "fourteen "}, {"x", "x"}}, "one two three…"},
+		{12, []unit{{"A ", "A "}, {"[regional report](https://x)", "regional report"}}, "A regional…"},
+		{4, []unit{{"abcdefgh", "abcdefgh"}}, "abc…"},
+		{30, []unit{{"fits", "fits"}}, "fits"},
+	}
+	for _, tt := range tests {
+		w := mdWriter{max: tt.max}
+		w.writeUnits(tt.units)
+		if got := w.String(); got != tt.want || textLen(got) > tt.max {
+			t.Errorf("max %d: got %q, want %q", tt.max, got, tt.want)
+		}
+	}
+}
