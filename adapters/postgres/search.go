@@ -44,8 +44,8 @@ package postgres
 // and reaches tier 2.
 //
 // Snippets come from ts_headline without markers (StartSel and StopSel
-// empty): about snippetWords words around the best match, whitespace
-// collapsed, with "…" where the story's text was cut.
+// empty): one fragment of about snippetWords words around the best match,
+// whitespace collapsed, with "…" where the story's text was cut.
 
 import (
 	"context"
@@ -75,9 +75,11 @@ const (
 	maxSearchRunes  = 256 // longer words are cut (ParseQuery keeps 64)
 )
 
-// headlineOptions makes ts_headline return plain text. ShortWord=0 lets
-// short words end a fragment, as FTS5's snippet does.
-var headlineOptions = fmt.Sprintf(`StartSel="", StopSel="", MaxWords=%d, MinWords=%d, ShortWord=0, HighlightAll=false`,
+// headlineOptions makes ts_headline return plain text: one fragment of up
+// to snippetWords words around the best match, with words before it as
+// well as after (fragment mode, as FTS5's snippet does). ShortWord=0 lets
+// a fragment end on a short word.
+var headlineOptions = fmt.Sprintf(`StartSel="", StopSel="", MaxFragments=1, MaxWords=%d, MinWords=%d, ShortWord=0`,
 	snippetWords, snippetWords/2)
 
 // tsQuery is a bot.Query made into tsquery expressions over parameters.
