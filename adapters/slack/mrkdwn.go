@@ -31,10 +31,7 @@ const (
 func slackLen(s string) int {
 	n := 0
 	for _, r := range s {
-		n += utf16.RuneLen(r)
-		if r == utf8.RuneError {
-			n++ // invalid bytes may be sent as a replacement pair; count high
-		}
+		n += utf16.RuneLen(r) // an invalid byte is sent as U+FFFD: one unit
 	}
 	return n
 }
@@ -162,7 +159,7 @@ func mrkdwnLink(safe, label string) string {
 // cutPlain cuts plain text to at most max UTF-16 units including a
 // trailing "…", at a word boundary when one is near.
 func cutPlain(s string, max int) string {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(strings.ToValidUTF8(s, ""))
 	if slackLen(s) <= max {
 		return s
 	}

@@ -107,7 +107,7 @@ func renderLead(is *bot.Issue, ch bot.Channel) rendered {
 	if sf := strings.TrimSpace(is.Standfirst); sf != "" {
 		fallback += ": " + sf
 	}
-	return rendered{Blocks: blocks, Text: escapeText(cutPlain(fallback, maxFallbackText))}
+	return rendered{Blocks: blocks, Text: guardLineStart(escapeText(cutPlain(fallback, maxFallbackText)))}
 }
 
 func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
@@ -133,7 +133,7 @@ func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
 	if text == "" {
 		text = is.Title
 	}
-	return rendered{Blocks: blocks, Text: escapeText(cutPlain(text, maxFallbackText))}
+	return rendered{Blocks: blocks, Text: guardLineStart(escapeText(cutPlain(text, maxFallbackText)))}
 }
 
 func renderCombined(is *bot.Issue, ch bot.Channel) rendered {
@@ -192,7 +192,7 @@ func renderCombined(is *bot.Issue, ch bot.Channel) rendered {
 	}
 	blocks = append(blocks, tail...)
 	fallback := fmt.Sprintf("Roundup: %s (%d items)", title, len(is.Roundup))
-	return rendered{Blocks: blocks, Text: escapeText(cutPlain(fallback, maxFallbackText))}
+	return rendered{Blocks: blocks, Text: guardLineStart(escapeText(cutPlain(fallback, maxFallbackText)))}
 }
 
 // packTexts joins texts into as few texts of at most limit units as the
@@ -277,7 +277,7 @@ func contextBlock(mrkdwn string) *slack.ContextBlock {
 	}
 	return &slack.ContextBlock{
 		Type:            slack.MBTContext,
-		ContextElements: slack.ContextElements{Elements: []slack.MixedElement{mrkdwnText(mrkdwn)}},
+		ContextElements: slack.ContextElements{Elements: []slack.MixedElement{mrkdwnText(guardLineStart(mrkdwn))}},
 	}
 }
 

@@ -90,7 +90,7 @@ func ReplyText(r bot.Reply) string {
 	if r.Error {
 		t = "⚠ " + t
 	}
-	return escapeText(cutPlain(t, maxFallbackText))
+	return guardLineStart(escapeText(cutPlain(t, maxFallbackText)))
 }
 
 // sectionText renders one result: a bold (linked) title line, its text and

@@ -104,3 +104,21 @@ func BenchmarkRenderReply(b *testing.B) {
 		_ = RenderReply(r)
 	}
 }
+
+func FuzzRenderReply(f *testing.F) {
+	f.Add("Title <!here>", "text *x* & <y>", "sec", "https://a.example/?q=1&r=2", "meta", "link|>", true)
+	f.Add("", "", "", "javascript:x", "", "", false)
+	f.Fuzz(func(t *testing.T, title, text, secTitle, u, meta, linkText string, isErr bool) {
+		r := bot.Reply{Title: title, Text: text, Error: isErr, Note: meta,
+			Sections: []bot.Section{{Title: secTitle, URL: u, Meta: meta, Text: text, Links: []bot.Link{{Text: linkText, URL: u}}}}}
+		for _, s := range checkLimits(t, RenderReply(r)) {
+			checkMrkdwn(t, s)
+			if strings.Contains(s, "<!") || strings.Contains(s, "<@") {
+				t.Errorf("mention in %q", s)
+			}
+		}
+		if s := ReplyText(r); strings.ContainsAny(s, "<>") {
+			t.Errorf("fallback text %q has < or >", s)
+		}
+	})
+}
