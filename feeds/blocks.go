@@ -48,14 +48,22 @@ type tokenizer struct {
 	out   tokenized
 	stack []openTag
 
-	// the block being built
-	spans   []bot.Span
-	buf     []byte    // text of the span being built
+	// the block being built: its text, and where each span ends
+	buf     []byte
+	marks   []mark
 	cur     bot.Span  // formatting of the span being built (Text unused)
 	space   bool      // whitespace seen since the last character written
 	hasText bool      // the block has a visible character
 	skip    atom.Atom // element being skipped with its content, 0 for none
 	skipN   int       // its nesting depth
+}
+
+// mark is a closed span of the block being built: its formatting and the
+// offset in the block's text where it ends (it starts where the previous
+// one ends). The block's text becomes one string, sliced into spans.
+type mark struct {
+	end int
+	f   bot.Span // Text unused
 }
 
 // blockAtoms end the current block when they open or close.
@@ -110,6 +118,24 @@ func isWidget(z *html.Tokenizer) bool {
 	}
 }
 
+// Element flags, looked up once per tag.
+const (
+	flagBlock uint8 = 1 << iota
+	flagSkip
+	flagVoid
+	flagWidget
+)
+
+var atomFlags = func() map[atom.Atom]uint8 {
+	m := map[atom.Atom]uint8{}
+	for set, flag := range map[*map[atom.Atom]bool]uint8{&blockAtoms: flagBlock, &skipAtoms: flagSkip, &voidAtoms: flagVoid, &widgetAtoms: flagWidget} {
+		for a := range *set {
+			m[a] |= flag
+		}
+	}
+	return m
+}()
+
 // voidAtoms never have an end tag.
 var voidAtoms = map[atom.Atom]bool{
 	atom.Area: true, atom.Base: true, atom.Br: true, atom.Col: true, atom.Embed: true,
@@ -121,6 +147,10 @@ var voidAtoms = map[atom.Atom]bool{
 // only absolute links are kept).
 func tokenize(body string, base *url.URL) tokenized {
 	t := tokenizer{base: base}
+	t.out.blocks = make([]block, 0, 16)
+	t.stack = make([]openTag, 0, 16)
+	t.buf = make([]byte, 0, 1024)
+	t.marks = make([]mark, 0, 8)
 	z := html.NewTokenizer(strings.NewReader(body))
 	for {
 		tt := z.Next()
@@ -141,7 +171,7 @@ func tokenize(body string, base *url.URL) tokenized {
 				}
 				continue
 			}
-			if skipAtoms[a] {
+			if atomFlags[a]&flagSkip != 0 {
 				if tt == html.StartTagToken && a != atom.Embed {
 					t.skip, t.skipN = a, 1
 				}
@@ -190,19 +220,20 @@ func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing b
 		t.flush()
 		return
 	}
-	if hasAttr && widgetAtoms[a] && isWidget(z) {
+	flags := atomFlags[a]
+	if hasAttr && flags&flagWidget != 0 && isWidget(z) {
 		t.flush()
 		t.skip, t.skipN = a, 1
 		return
 	}
-	if blockAtoms[a] {
+	if flags&flagBlock != 0 {
 		t.flush()
 		t.implicitClose(a)
 	}
-	if voidAtoms[a] || selfClosing {
+	if flags&flagVoid != 0 || selfClosing {
 		return
 	}
-	o := openTag{a: a, block: blockAtoms[a]}
+	o := openTag{a: a, block: flags&flagBlock != 0}
 	switch a {
 	case atom.A:
 		o.href = "" // an <a> without usable href still closes like one
@@ -264,7 +295,7 @@ func (t *tokenizer) end(a atom.Atom) {
 		}
 	}
 	if i < 0 {
-		if blockAtoms[a] {
+		if atomFlags[a]&flagBlock != 0 {
 			t.flush()
 		}
 		return
@@ -300,9 +331,15 @@ func resolveHTTP(base *url.URL, ref string) string {
 	if ref == "" || strings.ContainsAny(ref, "\x00\t\r\n") {
 		return ""
 	}
+	if simpleAbsHTTP(ref) {
+		return ref
+	}
 	u, err := url.Parse(ref)
 	if err != nil {
 		return ""
+	}
+	if (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && cleanURL(ref) {
+		return ref // already absolute and printable: no need to re-encode
 	}
 	if !u.IsAbs() {
 		if base == nil || strings.HasPrefix(ref, "#") {
@@ -314,6 +351,57 @@ func resolveHTTP(base *url.URL, ref string) string {
 		return ""
 	}
 	return u.String()
+}
+
+// simpleAbsHTTP reports whether ref is an absolute http(s) URL simple
+// enough to keep as written without parsing it: a lowercase scheme, a host
+// name of letters, digits, dots and hyphens (optionally a port), and only
+// characters that need no escaping. Anything else goes through url.Parse.
+func simpleAbsHTTP(ref string) bool {
+	var rest string
+	switch {
+	case strings.HasPrefix(ref, "https://"):
+		rest = ref[len("https://"):]
+	case strings.HasPrefix(ref, "http://"):
+		rest = ref[len("http://"):]
+	default:
+		return false
+	}
+	host := 0
+	for host < len(rest) && rest[host] != '/' && rest[host] != '?' && rest[host] != '#' {
+		c := rest[host]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
+			return false
+		}
+		host++
+	}
+	if host == 0 || rest[0] == '.' || rest[0] == ':' || rest[0] == '-' {
+		return false
+	}
+	if i := strings.IndexByte(rest[:host], ':'); i >= 0 {
+		// a port: digits only, and a name before it
+		if i == 0 || i == host-1 {
+			return false
+		}
+		for _, c := range []byte(rest[i+1 : host]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return cleanURL(rest[host:]) && !strings.Contains(rest[host:], "%")
+}
+
+// cleanURL reports whether s has only characters that need no escaping in
+// a URL.
+func cleanURL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' || c == '}' {
+			return false
+		}
+	}
+	return true
 }
 
 // format returns the formatting the stack gives to text now.
@@ -340,6 +428,28 @@ func (t *tokenizer) text(s []byte) {
 	}
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c > ' ' && c < 0x7f {
+			// a run of printable ASCII, appended at once
+			// A single space between printable characters is part of the
+			// run: collapsing would write it just the same.
+			j := i + 1
+			for j < len(s) {
+				if c := s[j]; c > ' ' && c < 0x7f {
+					j++
+				} else if c == ' ' && j+1 < len(s) && s[j+1] > ' ' && s[j+1] < 0x7f {
+					j += 2
+				} else {
+					break
+				}
+			}
+			if t.space {
+				t.writeSpace()
+			}
+			t.buf = append(t.buf, s[i:j]...)
+			t.hasText = true
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			i++
 			switch {
@@ -348,7 +458,9 @@ func (t *tokenizer) text(s []byte) {
 			case c < 0x20 || c == 0x7f:
 				// control character: dropped
 			default:
-				t.writeSpace()
+				if t.space {
+					t.writeSpace()
+				}
 				t.buf = append(t.buf, c)
 				t.hasText = true
 			}
@@ -357,7 +469,9 @@ func (t *tokenizer) text(s []byte) {
 		r, size := utf8.DecodeRune(s[i:])
 		switch {
 		case r == utf8.RuneError && size == 1:
-			t.writeSpace()
+			if t.space {
+				t.writeSpace()
+			}
 			t.buf = append(t.buf, "\uFFFD"...)
 			t.hasText = true
 		case unicode.IsSpace(r):
@@ -367,7 +481,9 @@ func (t *tokenizer) text(s []byte) {
 		case unicode.In(r, unicode.Cc):
 			// C1 control: dropped
 		default:
-			t.writeSpace()
+			if t.space {
+				t.writeSpace()
+			}
 			t.buf = append(t.buf, s[i:i+size]...)
 			if !unicode.Is(unicode.Cf, r) {
 				t.hasText = true
@@ -381,46 +497,45 @@ func (t *tokenizer) text(s []byte) {
 // next character. A space at a span boundary goes to an unformatted span,
 // so that link, bold and italic texts never start or end with a space.
 func (t *tokenizer) writeSpace() {
-	if !t.space {
-		return
-	}
 	t.space = false
-	if len(t.buf) > 0 {
-		t.buf = append(t.buf, ' ')
-		return
-	}
-	if len(t.spans) == 0 {
+	if len(t.buf) == 0 {
 		return // start of block
 	}
-	prev := &t.spans[len(t.spans)-1]
-	switch {
-	case plain(*prev):
-		prev.Text += " "
+	n := len(t.marks)
+	if n == 0 || t.marks[n-1].end < len(t.buf) {
+		t.buf = append(t.buf, ' ') // inside the current span
+		return
+	}
+	// At a boundary: the current span is empty.
+	t.buf = append(t.buf, ' ')
+	switch prev := &t.marks[n-1]; {
+	case plain(prev.f):
+		prev.end++
 	case plain(t.cur):
-		t.buf = append(t.buf, ' ')
+		// the space starts the current span
 	default:
-		t.spans = append(t.spans, bot.Span{Text: " "})
+		t.marks = append(t.marks, mark{end: len(t.buf)})
 	}
 }
 
 func plain(s bot.Span) bool { return s.URL == "" && !s.Bold && !s.Italic }
 
+// closeSpan closes the span being built, merging it into the previous one
+// when their formatting is the same.
 func (t *tokenizer) closeSpan() {
-	if len(t.buf) == 0 {
+	start := 0
+	n := len(t.marks)
+	if n > 0 {
+		start = t.marks[n-1].end
+	}
+	if len(t.buf) == start {
 		return
 	}
-	s := t.cur
-	if n := len(t.spans); n > 0 {
-		p := &t.spans[n-1]
-		if p.URL == s.URL && p.Bold == s.Bold && p.Italic == s.Italic {
-			p.Text += string(t.buf)
-			t.buf = t.buf[:0]
-			return
-		}
+	if n > 0 && t.marks[n-1].f == t.cur {
+		t.marks[n-1].end = len(t.buf)
+		return
 	}
-	s.Text = string(t.buf)
-	t.spans = append(t.spans, s)
-	t.buf = t.buf[:0]
+	t.marks = append(t.marks, mark{end: len(t.buf), f: t.cur})
 }
 
 // flush ends the current block.
@@ -428,18 +543,19 @@ func (t *tokenizer) flush() {
 	t.closeSpan()
 	t.space = false
 	if !t.hasText {
-		t.spans = t.spans[:0]
+		t.buf, t.marks = t.buf[:0], t.marks[:0]
 		return
 	}
 	t.hasText = false
-	// Trailing space sits at the end of the last span.
-	if n := len(t.spans); n > 0 {
-		t.spans[n-1].Text = strings.TrimRight(t.spans[n-1].Text, " ")
-		if t.spans[n-1].Text == "" {
-			t.spans = t.spans[:n-1]
-		}
+	text := string(t.buf)
+	spans := make([]bot.Span, len(t.marks))
+	start := 0
+	for i, m := range t.marks {
+		spans[i] = m.f
+		spans[i].Text = text[start:m.end]
+		start = m.end
 	}
-	b := block{spans: append([]bot.Span(nil), t.spans...)}
+	b := block{spans: spans}
 	for i := len(t.stack) - 1; i >= 0; i-- {
 		o := t.stack[i]
 		if !o.block {
@@ -456,5 +572,5 @@ func (t *tokenizer) flush() {
 		}
 	}
 	t.out.blocks = append(t.out.blocks, b)
-	t.spans = t.spans[:0]
+	t.buf, t.marks = t.buf[:0], t.marks[:0]
 }

@@ -57,7 +57,7 @@ func FuzzSplit(f *testing.F) {
 		r := s.split(tok.blocks, title)
 		is := bot.Issue{Lead: r.lead, Roundup: r.roundup, Split: r.split}
 		checkIssue(t, &is)
-		_ = standfirst(body, kindHTML, title, r.kept)
+		_ = standfirst(body, kindHTML, title, r.paragraphs())
 	})
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/mmcdole/gofeed/atom"
@@ -172,7 +174,7 @@ func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds) bot.Is
 	is.Lead, is.Roundup, is.Split = r.lead, r.roundup, r.split
 
 	if !excerpt {
-		is.Standfirst = standfirst(it.Description, k.summary, is.Title, r.kept)
+		is.Standfirst = standfirst(it.Description, k.summary, is.Title, r.paragraphs())
 	}
 	is.Image = itemImage(it, base)
 	if is.Image == "" {
@@ -199,7 +201,7 @@ func cleanGUID(s string) string {
 // when it is empty, the headline again, or a copy of the body's beginning
 // (WordPress and Substack descriptions are the first words of the body,
 // often ending in "…" or "[…]"; Ghost's auto-excerpt has no ellipsis).
-func standfirst(desc string, kind textKind, title string, kept []block) string {
+func standfirst(desc string, kind textKind, title string, body []bot.Paragraph) string {
 	if strings.TrimSpace(desc) == "" {
 		return ""
 	}
@@ -219,17 +221,48 @@ func standfirst(desc string, kind textKind, title string, kept []block) string {
 	if key == "" || key == alnumKey(title, -1) {
 		return ""
 	}
-	// A copy starts at the beginning of one of the first blocks.
-	for i := 0; i < len(kept) && i < 3; i++ {
-		var b strings.Builder
-		for j := i; j < len(kept) && b.Len() < len(key)+8; j++ {
-			b.WriteString(alnumKey(kept[j].text(), len(key)))
-		}
-		if strings.HasPrefix(b.String(), key) {
+	// A copy starts at the beginning of one of the first paragraphs.
+	for i := 0; i < len(body) && i < 3; i++ {
+		if alnumPrefix(key, body[i:]) {
 			return ""
 		}
 	}
 	return sf
+}
+
+// alnumPrefix reports whether key is a prefix of the alnumKey of the
+// paragraphs' text, without building that text: it stops at the first
+// difference.
+func alnumPrefix(key string, ps []bot.Paragraph) bool {
+	k := 0
+	for _, p := range ps {
+		for _, sp := range p.Spans {
+			for _, r := range sp.Text {
+				if r < utf8.RuneSelf {
+					switch {
+					case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+					case r >= 'A' && r <= 'Z':
+						r += 'a' - 'A'
+					default:
+						continue
+					}
+				} else if unicode.IsLetter(r) || unicode.IsDigit(r) {
+					r = unicode.ToLower(r)
+				} else {
+					continue
+				}
+				kr, size := utf8.DecodeRuneInString(key[k:])
+				if kr != r {
+					return false
+				}
+				k += size
+				if k == len(key) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // itemImage returns the item's declared feature image: gofeed's item image
@@ -282,11 +315,10 @@ func cleanText(s string) string {
 func collapse(s string) string {
 	var t tokenizer
 	t.text([]byte(s))
-	t.closeSpan()
-	if len(t.spans) == 0 || !t.hasText {
+	if !t.hasText {
 		return ""
 	}
-	return t.spans[0].Text
+	return string(t.buf)
 }
 
 // textBlocks splits plain text into paragraphs at blank lines.

@@ -52,7 +52,20 @@ type splitResult struct {
 	lead    bot.Story
 	roundup []bot.Story
 	split   bool
-	kept    []block // blocks kept, lead then roundup, for the standfirst check
+}
+
+// paragraphs returns the lead's paragraphs followed by the roundup's.
+func (r *splitResult) paragraphs() []bot.Paragraph {
+	ps := r.lead.Paragraphs
+	if len(r.roundup) == 0 {
+		return ps
+	}
+	out := make([]bot.Paragraph, 0, len(ps)+len(r.roundup))
+	out = append(out, ps...)
+	for _, st := range r.roundup {
+		out = append(out, st.Paragraphs...)
+	}
+	return out
 }
 
 // split classifies the blocks of a body: everything before the first
@@ -62,7 +75,7 @@ func (s *splitter) split(blocks []block, title string) splitResult {
 	var r splitResult
 	titleKey := alnumKey(title, -1)
 	titleMax := 2*len(title) + 16
-	kept := make([]block, 0, len(blocks))
+	r.lead.Paragraphs = make([]bot.Paragraph, 0, len(blocks))
 	for i := range blocks {
 		b := &blocks[i]
 		n := textLen(b)
@@ -95,10 +108,11 @@ func (s *splitter) split(blocks []block, title string) splitResult {
 		} else {
 			r.lead.Paragraphs = append(r.lead.Paragraphs, bot.Paragraph{Spans: b.spans, Heading: b.heading, Bullet: b.bullet})
 		}
-		kept = append(kept, *b)
+	}
+	if len(r.lead.Paragraphs) == 0 {
+		r.lead.Paragraphs = nil
 	}
 	r.lead = story(r.lead.Paragraphs)
-	r.kept = kept
 	return r
 }
 
@@ -183,19 +197,19 @@ var footerExact = []string{"share", "comment", "comments", "like", "restack", "r
 var footerContains = []string{"unsubscribe", "update your preferences", "manage your subscription"}
 
 // isFooter reports whether a short block is a share/subscribe button or a
-// newsletter footer rather than part of a story.
+// newsletter footer rather than part of a story. It allocates nothing:
+// every block of every issue goes through it.
 func isFooter(text string) bool {
-	t := strings.ToLower(strings.TrimSpace(text))
-	t = strings.ReplaceAll(t, "’", "'")
-	t = strings.TrimLeftFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	bare := strings.TrimRightFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	notAlnum := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+	t := strings.TrimLeftFunc(text, notAlnum)
+	bare := strings.TrimRightFunc(t, notAlnum)
 	for _, e := range footerExact {
-		if bare == e {
+		if strings.EqualFold(bare, e) {
 			return true
 		}
 	}
 	for _, p := range footerPrefixes {
-		if strings.HasPrefix(t, p) {
+		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
 			// whole words only: "Subscribers say..." is content
 			next, _ := utf8.DecodeRuneInString(t[len(p):])
 			if !unicode.IsLetter(next) {
@@ -204,10 +218,28 @@ func isFooter(text string) bool {
 		}
 	}
 	for _, c := range footerContains {
-		if strings.Contains(t, c) {
+		if containsFold(t, c) {
 			return true
 		}
 	}
 	// WordPress: "The post <title> appeared first on <site>."
-	return strings.HasPrefix(t, "the post ") && strings.Contains(t, " appeared first on ")
+	return len(t) > 9 && strings.EqualFold(t[:9], "the post ") && containsFold(t, " appeared first on ")
+}
+
+// containsFold reports whether s contains the lowercase ASCII string sub,
+// ignoring ASCII case.
+func containsFold(s, sub string) bool {
+	if len(sub) == 0 {
+		return true
+	}
+	c0, C0 := sub[0], sub[0]
+	if c0 >= 'a' && c0 <= 'z' {
+		C0 = c0 - ('a' - 'A')
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if (s[i] == c0 || s[i] == C0) && strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+	}
+	return false
 }
