@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"net/url"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+	"sync"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -51,19 +50,12 @@ type tokenizer struct {
 	// the block being built: its text, and where each span ends
 	buf     []byte
 	marks   []mark
-	cur     bot.Span  // formatting of the span being built (Text unused)
-	space   bool      // whitespace seen since the last character written
-	hasText bool      // the block has a visible character
-	skip    atom.Atom // element being skipped with its content, 0 for none
-	skipN   int       // its nesting depth
-}
-
-// mark is a closed span of the block being built: its formatting and the
-// offset in the block's text where it ends (it starts where the previous
-// one ends). The block's text becomes one string, sliced into spans.
-type mark struct {
-	end int
-	f   bot.Span // Text unused
+	arena   []bot.Span // spans are carved from it, to allocate once per body
+	cur     bot.Span   // formatting of the span being built (Text unused)
+	space   bool       // whitespace seen since the last character written
+	hasText bool       // the block has a visible character
+	skip    atom.Atom  // element being skipped with its content, 0 for none
+	skipN   int        // its nesting depth
 }
 
 // blockAtoms end the current block when they open or close.
@@ -143,14 +135,25 @@ var voidAtoms = map[atom.Atom]bool{
 	atom.Source: true, atom.Track: true, atom.Wbr: true,
 }
 
+// scratch holds a tokenizer's working buffers between bodies.
+type scratch struct {
+	stack []openTag
+	buf   []byte
+	marks []mark
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{stack: make([]openTag, 0, 16), buf: make([]byte, 0, 1024), marks: make([]mark, 0, 8)}
+}}
+
 // tokenize splits body into blocks, resolving links against base (nil:
 // only absolute links are kept).
 func tokenize(body string, base *url.URL) tokenized {
-	t := tokenizer{base: base}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	t := tokenizer{base: base, stack: sc.stack[:0], buf: sc.buf[:0], marks: sc.marks[:0]}
+	defer func() { sc.stack, sc.buf, sc.marks = t.stack[:0], t.buf[:0], t.marks[:0] }()
 	t.out.blocks = make([]block, 0, 16)
-	t.stack = make([]openTag, 0, 16)
-	t.buf = make([]byte, 0, 1024)
-	t.marks = make([]mark, 0, 8)
 	z := html.NewTokenizer(strings.NewReader(body))
 	for {
 		tt := z.Next()
@@ -318,259 +321,4 @@ func isHeading(a atom.Atom) bool {
 		return true
 	}
 	return false
-}
-
-// resolve returns ref as an absolute http(s) URL, or "" when it is empty,
-// invalid or has another scheme (javascript:, data:, mailto:...).
-func (t *tokenizer) resolve(ref string) string {
-	return resolveHTTP(t.base, ref)
-}
-
-func resolveHTTP(base *url.URL, ref string) string {
-	ref = strings.TrimSpace(ref)
-	if ref == "" || strings.ContainsAny(ref, "\x00\t\r\n") {
-		return ""
-	}
-	if simpleAbsHTTP(ref) {
-		return ref
-	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return ""
-	}
-	if (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && cleanURL(ref) {
-		return ref // already absolute and printable: no need to re-encode
-	}
-	if !u.IsAbs() {
-		if base == nil || strings.HasPrefix(ref, "#") {
-			return ""
-		}
-		u = base.ResolveReference(u)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return ""
-	}
-	return u.String()
-}
-
-// simpleAbsHTTP reports whether ref is an absolute http(s) URL simple
-// enough to keep as written without parsing it: a lowercase scheme, a host
-// name of letters, digits, dots and hyphens (optionally a port), and only
-// characters that need no escaping. Anything else goes through url.Parse.
-func simpleAbsHTTP(ref string) bool {
-	var rest string
-	switch {
-	case strings.HasPrefix(ref, "https://"):
-		rest = ref[len("https://"):]
-	case strings.HasPrefix(ref, "http://"):
-		rest = ref[len("http://"):]
-	default:
-		return false
-	}
-	host := 0
-	for host < len(rest) && rest[host] != '/' && rest[host] != '?' && rest[host] != '#' {
-		c := rest[host]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':') {
-			return false
-		}
-		host++
-	}
-	if host == 0 || rest[0] == '.' || rest[0] == ':' || rest[0] == '-' {
-		return false
-	}
-	if i := strings.IndexByte(rest[:host], ':'); i >= 0 {
-		// a port: digits only, and a name before it
-		if i == 0 || i == host-1 {
-			return false
-		}
-		for _, c := range []byte(rest[i+1 : host]) {
-			if c < '0' || c > '9' {
-				return false
-			}
-		}
-	}
-	return cleanURL(rest[host:]) && !strings.Contains(rest[host:], "%")
-}
-
-// cleanURL reports whether s has only characters that need no escaping in
-// a URL.
-func cleanURL(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' || c == '|' || c == '}' {
-			return false
-		}
-	}
-	return true
-}
-
-// format returns the formatting the stack gives to text now.
-func (t *tokenizer) format() bot.Span {
-	var f bot.Span
-	for i := range t.stack {
-		o := &t.stack[i]
-		if o.a == atom.A {
-			f.URL = o.href
-		}
-		f.Bold = f.Bold || o.bold
-		f.Italic = f.Italic || o.italic
-	}
-	return f
-}
-
-// text adds a text token to the current block, collapsing whitespace and
-// dropping invisible characters.
-func (t *tokenizer) text(s []byte) {
-	f := t.format()
-	if f != t.cur {
-		t.closeSpan()
-		t.cur = f
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c > ' ' && c < 0x7f {
-			// a run of printable ASCII, appended at once
-			// A single space between printable characters is part of the
-			// run: collapsing would write it just the same.
-			j := i + 1
-			for j < len(s) {
-				if c := s[j]; c > ' ' && c < 0x7f {
-					j++
-				} else if c == ' ' && j+1 < len(s) && s[j+1] > ' ' && s[j+1] < 0x7f {
-					j += 2
-				} else {
-					break
-				}
-			}
-			if t.space {
-				t.writeSpace()
-			}
-			t.buf = append(t.buf, s[i:j]...)
-			t.hasText = true
-			i = j
-			continue
-		}
-		if c < utf8.RuneSelf {
-			i++
-			switch {
-			case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
-				t.space = true
-			case c < 0x20 || c == 0x7f:
-				// control character: dropped
-			default:
-				if t.space {
-					t.writeSpace()
-				}
-				t.buf = append(t.buf, c)
-				t.hasText = true
-			}
-			continue
-		}
-		r, size := utf8.DecodeRune(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			if t.space {
-				t.writeSpace()
-			}
-			t.buf = append(t.buf, "\uFFFD"...)
-			t.hasText = true
-		case unicode.IsSpace(r):
-			t.space = true
-		case r == '\u00AD' || r == '\u200B' || r == '\u2060' || r == '\uFEFF' || r == '\u034F':
-			// soft hyphen, zero-width space, word joiner, BOM, CGJ: dropped
-		case unicode.In(r, unicode.Cc):
-			// C1 control: dropped
-		default:
-			if t.space {
-				t.writeSpace()
-			}
-			t.buf = append(t.buf, s[i:i+size]...)
-			if !unicode.Is(unicode.Cf, r) {
-				t.hasText = true
-			}
-		}
-		i += size
-	}
-}
-
-// writeSpace writes the pending collapsed whitespace, if any, before the
-// next character. A space at a span boundary goes to an unformatted span,
-// so that link, bold and italic texts never start or end with a space.
-func (t *tokenizer) writeSpace() {
-	t.space = false
-	if len(t.buf) == 0 {
-		return // start of block
-	}
-	n := len(t.marks)
-	if n == 0 || t.marks[n-1].end < len(t.buf) {
-		t.buf = append(t.buf, ' ') // inside the current span
-		return
-	}
-	// At a boundary: the current span is empty.
-	t.buf = append(t.buf, ' ')
-	switch prev := &t.marks[n-1]; {
-	case plain(prev.f):
-		prev.end++
-	case plain(t.cur):
-		// the space starts the current span
-	default:
-		t.marks = append(t.marks, mark{end: len(t.buf)})
-	}
-}
-
-func plain(s bot.Span) bool { return s.URL == "" && !s.Bold && !s.Italic }
-
-// closeSpan closes the span being built, merging it into the previous one
-// when their formatting is the same.
-func (t *tokenizer) closeSpan() {
-	start := 0
-	n := len(t.marks)
-	if n > 0 {
-		start = t.marks[n-1].end
-	}
-	if len(t.buf) == start {
-		return
-	}
-	if n > 0 && t.marks[n-1].f == t.cur {
-		t.marks[n-1].end = len(t.buf)
-		return
-	}
-	t.marks = append(t.marks, mark{end: len(t.buf), f: t.cur})
-}
-
-// flush ends the current block.
-func (t *tokenizer) flush() {
-	t.closeSpan()
-	t.space = false
-	if !t.hasText {
-		t.buf, t.marks = t.buf[:0], t.marks[:0]
-		return
-	}
-	t.hasText = false
-	text := string(t.buf)
-	spans := make([]bot.Span, len(t.marks))
-	start := 0
-	for i, m := range t.marks {
-		spans[i] = m.f
-		spans[i].Text = text[start:m.end]
-		start = m.end
-	}
-	b := block{spans: spans}
-	for i := len(t.stack) - 1; i >= 0; i-- {
-		o := t.stack[i]
-		if !o.block {
-			continue
-		}
-		if b.kind == 0 {
-			b.kind = o.a
-		}
-		if isHeading(o.a) {
-			b.heading = true
-		}
-		if o.a == atom.Li {
-			b.bullet = true
-		}
-	}
-	t.out.blocks = append(t.out.blocks, b)
-	t.buf, t.marks = t.buf[:0], t.marks[:0]
 }

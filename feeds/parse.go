@@ -313,12 +313,42 @@ func cleanText(s string) string {
 // collapse returns plain text with whitespace runs collapsed to one space,
 // invisible characters dropped and invalid UTF-8 replaced.
 func collapse(s string) string {
+	if isCollapsed(s) {
+		return s
+	}
 	var t tokenizer
 	t.text([]byte(s))
 	if !t.hasText {
 		return ""
 	}
 	return string(t.buf)
+}
+
+// isCollapsed reports whether collapse would return s unchanged: valid
+// UTF-8, single spaces between words, nothing invisible.
+func isCollapsed(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	prevSpace := false
+	for _, r := range s {
+		switch {
+		case r == ' ':
+			if prevSpace {
+				return false
+			}
+			prevSpace = true
+			continue
+		case r < ' ' || r == 0x7f:
+			return false
+		case r >= utf8.RuneSelf:
+			if r == utf8.RuneError || unicode.IsSpace(r) || unicode.In(r, unicode.Cc, unicode.Cf) {
+				return false
+			}
+		}
+		prevSpace = false
+	}
+	return true
 }
 
 // textBlocks splits plain text into paragraphs at blank lines.

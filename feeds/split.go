@@ -54,11 +54,12 @@ type splitResult struct {
 	split   bool
 }
 
-// paragraphs returns the lead's paragraphs followed by the roundup's.
+// paragraphs returns the paragraphs the standfirst check compares with:
+// the lead's, followed by the roundup's when the lead is short.
 func (r *splitResult) paragraphs() []bot.Paragraph {
 	ps := r.lead.Paragraphs
-	if len(r.roundup) == 0 {
-		return ps
+	if len(r.roundup) == 0 || len(ps) >= 4 {
+		return ps // enough to find a copied description in
 	}
 	out := make([]bot.Paragraph, 0, len(ps)+len(r.roundup))
 	out = append(out, ps...)
@@ -76,6 +77,7 @@ func (s *splitter) split(blocks []block, title string) splitResult {
 	titleKey := alnumKey(title, -1)
 	titleMax := 2*len(title) + 16
 	r.lead.Paragraphs = make([]bot.Paragraph, 0, len(blocks))
+	var items []bot.Paragraph
 	for i := range blocks {
 		b := &blocks[i]
 		n := textLen(b)
@@ -103,8 +105,12 @@ func (s *splitter) split(blocks []block, title string) splitResult {
 			continue
 		}
 		if r.split {
-			p := bot.Paragraph{Spans: b.spans, Heading: b.heading}
-			r.roundup = append(r.roundup, story([]bot.Paragraph{p}))
+			// one paragraph per item, carved from a shared slice
+			if len(items) == cap(items) {
+				items = make([]bot.Paragraph, 0, len(blocks)-i)
+			}
+			items = append(items, bot.Paragraph{Spans: b.spans, Heading: b.heading})
+			r.roundup = append(r.roundup, story(items[len(items)-1:len(items):len(items)]))
 		} else {
 			r.lead.Paragraphs = append(r.lead.Paragraphs, bot.Paragraph{Spans: b.spans, Heading: b.heading, Bullet: b.bullet})
 		}
@@ -119,6 +125,18 @@ func (s *splitter) split(blocks []block, title string) splitResult {
 // story fills in URL and Links from the paragraphs' link spans.
 func story(ps []bot.Paragraph) bot.Story {
 	st := bot.Story{Paragraphs: ps}
+	n := 0
+	for _, p := range ps {
+		for _, sp := range p.Spans {
+			if sp.URL != "" {
+				n++
+			}
+		}
+	}
+	if n == 0 {
+		return st
+	}
+	st.Links = make([]string, 0, n)
 	for _, p := range ps {
 		for _, sp := range p.Spans {
 			if sp.URL == "" {
