@@ -39,7 +39,7 @@ func Corpus(n int, seed int64) []bot.Issue {
 		num := len(out)
 		feed := num % len(feeds)
 		// About 15 issues a week: one every 11.2 hours, give or take two.
-		at = at.Add(time.Duration(9.2*float64(time.Hour)) + time.Duration(g.rng.Int63n(int64(4*time.Hour))))
+		at = at.Add(92*time.Hour/10 + time.Duration(g.rng.Int63n(int64(4*time.Hour))))
 		is := bot.Issue{
 			Feed:       feeds[feed],
 			Newsletter: []string{"Digest Newsletter", "Labour Watch", "Scam Monitor"}[feed],
@@ -86,8 +86,8 @@ type QueryClass struct {
 func CorpusQueries() []QueryClass {
 	return []QueryClass{
 		{"rare", CorpusRareWords},
-		{"common", []string{"trafficking", "police", "workers", "report"}},
-		{"two_words", []string{"trafficking police", "migrant workers", "cambodia scam", "labour recruitment"}},
+		{"common", []string{"trafficking", "workers"}},
+		{"two_words", []string{"trafficking workers", "migrant workers", "cambodia scam", "labour recruitment"}},
 		{"phrase", []string{`"human trafficking"`, `"forced labour"`, `"scam compounds"`}},
 	}
 }
@@ -226,8 +226,11 @@ func (g *corpusGen) title() string {
 // story carries the corpus's signature words and phrases.
 func (g *corpusGen) story(paras, min, max int, rare []string) bot.Story {
 	var extra []string
-	if g.rng.Float64() < 0.7 {
+	if g.rng.Float64() < 0.64 {
 		extra = append(extra, "trafficking")
+	}
+	if g.rng.Float64() < 0.5 {
+		extra = append(extra, "workers")
 	}
 	if g.rng.Float64() < 0.25 {
 		extra = append(extra, "human trafficking")
