@@ -1,0 +1,273 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"digestbot/adapters/console"
+	"digestbot/bot"
+	"digestbot/config"
+	"digestbot/feeds"
+)
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// printIssue prints an issue's posts as the console channel would.
+func printIssue(w io.Writer, is *bot.Issue) {
+	ch := bot.Channel{ID: "preview", Platform: "console", Layout: bot.LayoutThread}
+	for _, p := range bot.PostsFor(is, ch.Layout) {
+		io.WriteString(w, console.FormatPost(p, ch, ""))
+	}
+}
+
+func cmdPreview(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "preview", "[--json] FEED...")
+	asJSON := fs.Bool("json", false, "print a JSON array, one object per feed item")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	// Preview needs no valid configuration, only its fetch settings.
+	cfg, err := config.Load(*cfgPath, e.lookup)
+	if err != nil {
+		return err
+	}
+	f := newFetcher(cfg, nil)
+	out := []feeds.PreviewIssue{}
+	for _, url := range fs.Args() {
+		res, err := f.Fetch(ctx, bot.FeedState{URL: url})
+		if err != nil {
+			return err
+		}
+		for i := range res.Issues {
+			if *asJSON {
+				out = append(out, feeds.Preview(res.Issues[i]))
+			} else {
+				printIssue(e.stdout, &res.Issues[i])
+			}
+		}
+	}
+	if *asJSON {
+		return writeJSON(e.stdout, out)
+	}
+	return nil
+}
+
+// withStore loads the configuration and opens the store for a command.
+func withStore(ctx context.Context, e env, cfgPath string, validate bool, f func(*config.Config, bot.Store) error) error {
+	var (
+		cfg *config.Config
+		err error
+	)
+	if validate {
+		cfg, err = loadConfig(cfgPath, e)
+	} else {
+		cfg, err = config.Load(cfgPath, e.lookup)
+	}
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg, newLogger(cfg, e.stderr))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return f(cfg, st)
+}
+
+// searchHit is one line of `search --json`.
+type searchHit struct {
+	IssueGUID  string `json:"issue_guid"`
+	IssueTitle string `json:"issue_title"`
+	Published  string `json:"published"`
+	Part       string `json:"part"`
+	Text       string `json:"text"`
+	Snippet    string `json:"snippet"`
+	URL        string `json:"url"`
+}
+
+func cmdSearch(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "search", "[--json] [--limit N] QUERY")
+	asJSON := fs.Bool("json", false, "print a JSON array of hits, best first")
+	limit := fs.Int("limit", bot.MaxSearchHits, "at most `N` hits (1-100)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *limit < 1 || *limit > 100 {
+		return fmt.Errorf("--limit %d: give a number from 1 to 100", *limit)
+	}
+	q := bot.ParseQuery(strings.Join(fs.Args(), " "))
+	if q.Empty() {
+		return errors.New(`nothing to search for: give some words, a "quoted phrase", or -word to exclude`)
+	}
+	return withStore(ctx, e, *cfgPath, false, func(_ *config.Config, st bot.Store) error {
+		hits, err := st.Search(ctx, q, *limit)
+		if err != nil {
+			return err
+		}
+		if !*asJSON {
+			r := bot.SearchReply(q, hits)
+			if len(hits) >= *limit {
+				r.Note = ""
+			}
+			_, err := io.WriteString(e.stdout, console.FormatReply(r))
+			return err
+		}
+		out := make([]searchHit, 0, len(hits))
+		for _, h := range hits {
+			out = append(out, searchHit{
+				IssueGUID: h.IssueGUID, IssueTitle: h.IssueTitle, Published: rfc3339(h.Published),
+				Part: string(h.Part), Text: h.Text, Snippet: h.Snippet, URL: h.URL,
+			})
+		}
+		return writeJSON(e.stdout, out)
+	})
+}
+
+func rfc3339(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func cmdLatest(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "latest", "[--json]")
+	asJSON := fs.Bool("json", false, "print the issue as JSON (the preview --json shape)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, *cfgPath, false, func(_ *config.Config, st bot.Store) error {
+		is, err := st.LatestIssue(ctx)
+		if errors.Is(err, bot.ErrNotFound) {
+			return errors.New("the archive is empty: run `digestbot run --once` or `digestbot backfill FEED` first")
+		}
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(e.stdout, feeds.Preview(*is))
+		}
+		printIssue(e.stdout, is)
+		return nil
+	})
+}
+
+func cmdStatus(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "status", "")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, e, *cfgPath, false, func(_ *config.Config, st bot.Store) error {
+		now := time.Now()
+		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		states, err := st.Feeds(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "FEED\tISSUES\tLAST POLL\tNEXT POLL\tFAILURES\tLAST ERROR")
+		for _, f := range states {
+			n, err := st.CountIssues(ctx, f.URL)
+			if err != nil {
+				return err
+			}
+			last, next := "never", "-"
+			if !f.LastPoll.IsZero() {
+				last = bot.Ago(now.Sub(f.LastPoll))
+			}
+			if !f.NextPoll.IsZero() {
+				next = "due"
+				if d := f.NextPoll.Sub(now); d > 0 {
+					next = "in " + bot.Approx(d)
+				}
+			}
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\n", feeds.RedactURL(f.URL), n, last, next, f.ConsecutiveFailures, oneLine(f.LastError, 80))
+		}
+		w.Flush()
+
+		counts, err := st.DeliveryCounts(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "\nOutbox: %d pending, %d to edit, %d sent, %d failed\n",
+			counts[bot.StatePending], counts[bot.StateEdit], counts[bot.StateSent], counts[bot.StateFailed])
+		failed, err := st.Deliveries(ctx, 20, bot.StateFailed)
+		if err != nil {
+			return err
+		}
+		if len(failed) > 0 {
+			fmt.Fprintln(e.stdout, "\nFailed posts (newest first):")
+			w = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "DELIVERY\tISSUE\tCHANNEL\tPART\tATTEMPTS\tERROR")
+			for _, d := range failed {
+				part := string(d.Part)
+				if d.Part == bot.PartRoundup {
+					part = fmt.Sprintf("roundup %d", d.Item+1)
+				}
+				fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%d\t%s\n", d.ID, d.IssueID, d.Channel, part, d.Attempts, oneLine(d.LastError, 100))
+			}
+			w.Flush()
+		}
+		reps, err := st.Replicas(ctx, now.Add(-10*time.Minute))
+		if err != nil {
+			return err
+		}
+		if len(reps) > 0 {
+			fmt.Fprintln(e.stdout, "\nReplicas seen in the last 10 minutes:")
+			w = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "REPLICA\tSTARTED\tHEARTBEAT\tFEEDS\tSENDING\tINFO")
+			for _, r := range reps {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%d\t%s\n", r.ID, r.Started.UTC().Format(time.RFC3339), bot.Ago(now.Sub(r.Heartbeat)), r.Feeds, r.Sending, r.Info)
+			}
+			w.Flush()
+		}
+		return nil
+	})
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func cmdConfig(_ context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "config", "check")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "check" {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := config.Load(*cfgPath, e.lookup)
+	if err != nil {
+		return err
+	}
+	io.WriteString(e.stdout, cfg.Redacted())
+	if unknown := config.UnknownEnv(os.Environ()); len(unknown) > 0 {
+		fmt.Fprintf(e.stderr, "warning: unknown variables (typo?): %s\n", strings.Join(unknown, ", "))
+	}
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("the configuration has problems:\n%w", err)
+	}
+	fmt.Fprintln(e.stderr, "configuration OK")
+	return nil
+}

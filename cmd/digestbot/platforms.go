@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"digestbot/adapters/discord"
+	"digestbot/adapters/postgres"
+	"digestbot/adapters/slack"
+	"digestbot/bot"
+	"digestbot/config"
+)
+
+// buildSlack wires the Slack publisher and, as configured, the slash
+// command endpoint (HTTP) or a Socket Mode connection. nil when Slack is
+// not configured.
+func buildSlack(cfg *config.Config, log *slog.Logger, mux *bot.Mux, _ *bot.Service, _ bool) (*platform, error) {
+	s := cfg.Slack
+	if s.BotToken == "" && s.SigningSecret == "" {
+		return nil, nil
+	}
+	p := &platform{name: config.PlatformSlack, routes: map[string]http.Handler{}}
+	log = log.With(slog.String("component", "slack"))
+	inChannel := s.Replies == config.RepliesInChannel
+	var client *slack.Client
+	if s.BotToken != "" {
+		c, err := slack.New(slack.Options{Token: s.BotToken.Value(), APIURL: s.APIURL, Logger: log})
+		if err != nil {
+			return nil, fmt.Errorf("slack: %w", err)
+		}
+		client, p.publisher = c, c
+	}
+	switch s.Commands {
+	case config.CommandsHTTP:
+		p.routes["/slack/commands"] = slack.NewCommandHandler(slack.CommandOptions{
+			SigningSecret: s.SigningSecret.Value(), Handler: mux, InChannel: inChannel, Logger: log,
+		})
+	case config.CommandsSocket:
+		if client == nil {
+			return nil, fmt.Errorf("slack: Socket Mode needs slack.bot_token (DIGESTBOT_SLACK_BOT_TOKEN)")
+		}
+		opts := slack.SocketModeOptions{AppToken: s.AppToken.Value(), Handler: mux, InChannel: inChannel}
+		p.runners = append(p.runners, func(ctx context.Context) error { return client.RunSocketMode(ctx, opts) })
+	}
+	return p, nil
+}
+
+// buildDiscord wires the Discord publisher (bot or webhook) and, as
+// configured, the gateway or the HTTP interactions endpoint.
+func buildDiscord(cfg *config.Config, log *slog.Logger, mux *bot.Mux, svc *bot.Service, _ bool) (*platform, error) {
+	d := cfg.Discord
+	if d.BotToken == "" && d.WebhookURL == "" && d.PublicKey == "" {
+		return nil, nil
+	}
+	p := &platform{name: config.PlatformDiscord, routes: map[string]http.Handler{}}
+	log = log.With(slog.String("component", "discord"))
+	inChannel := d.Replies == config.RepliesInChannel
+	var client *discord.Client
+	if d.BotToken != "" || d.WebhookURL != "" {
+		c, err := discord.New(discord.Options{
+			BotToken: d.BotToken.Value(), WebhookURL: d.WebhookURL.Value(), Forum: d.Forum,
+			APIURL: d.APIURL, Logger: log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("discord: %w", err)
+		}
+		client, p.publisher = c, c
+	}
+	register := func(ctx context.Context) error {
+		if client == nil || d.BotToken == "" || d.AppID == "" {
+			return nil
+		}
+		if err := client.RegisterCommands(ctx, d.AppID, d.GuildID); err != nil {
+			return fmt.Errorf("register /digest commands: %w", err)
+		}
+		log.Info("discord_commands_registered", slog.String("guild", d.GuildID))
+		return nil
+	}
+	switch d.Commands {
+	case config.CommandsGateway:
+		if client == nil {
+			return nil, fmt.Errorf("discord: the gateway needs discord.bot_token (DIGESTBOT_DISCORD_BOT_TOKEN)")
+		}
+		p.runners = append(p.runners, func(ctx context.Context) error {
+			if err := register(ctx); err != nil {
+				return err
+			}
+			return client.RunGateway(ctx, mux, svc, inChannel)
+		})
+	case config.CommandsHTTP:
+		h, err := discord.NewInteractionHandler(discord.InteractionOptions{
+			PublicKey: d.PublicKey, Handler: mux, Suggester: svc, InChannel: inChannel,
+			Logger: log, APIURL: d.APIURL, AppID: d.AppID,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("discord: %w", err)
+		}
+		p.routes["/discord/interactions"] = h
+		p.runners = append(p.runners, func(ctx context.Context) error {
+			if err := register(ctx); err != nil {
+				log.Warn("discord_register_failed", slog.Any("error", err))
+			}
+			<-ctx.Done()
+			return nil
+		})
+	}
+	return p, nil
+}
+
+func openPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) (bot.Store, error) {
+	return postgres.Open(ctx, cfg.DB.Value(), log)
+}

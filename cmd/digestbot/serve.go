@@ -1,0 +1,317 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"digestbot/bot"
+	"digestbot/config"
+)
+
+// platform is what one chat platform adds to the bot: a publisher for its
+// channels, HTTP routes for its commands and connections to keep open.
+type platform struct {
+	name      string
+	publisher bot.Publisher
+	routes    map[string]http.Handler
+	runners   []func(ctx context.Context) error
+}
+
+// app is the running bot, built from the configuration.
+type app struct {
+	cfg      *config.Config
+	log      *slog.Logger
+	store    bot.Store
+	poller   *bot.Poller
+	outbox   *bot.Outbox
+	service  *bot.Service
+	metrics  *metrics
+	registry *prometheus.Registry
+	plats    []platform
+	wake     chan struct{}
+}
+
+func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) (*app, error) {
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	feedPlans, chans := plan(cfg)
+	owner := replicaID(cfg)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a := &app{
+		cfg: cfg, log: log, store: st, registry: reg, metrics: newMetrics(reg),
+		wake: make(chan struct{}, 1),
+	}
+	a.service = &bot.Service{Store: st, Feeds: feedPlans, Logger: log}
+	mux := a.service.Mux()
+	mux.Observe(a.metrics.Commanded)
+
+	a.plats, err = buildPlatforms(cfg, e, log, mux, a.service)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	pubs := map[string]bot.Publisher{}
+	for _, p := range a.plats {
+		if p.publisher != nil {
+			pubs[p.name] = p.publisher
+		}
+	}
+	a.poller = &bot.Poller{
+		Store: st, Source: newFetcher(cfg, log), Feeds: feedPlans, Owner: owner,
+		Logger: log, Observer: a.metrics, Queued: a.notify,
+	}
+	a.outbox = &bot.Outbox{
+		Store: st, Publishers: pubs, Channels: chans, Owner: owner,
+		MaxAttempts: cfg.Outbox.MaxAttempts, Batch: cfg.Outbox.Batch,
+		Logger: log, Observer: a.metrics,
+	}
+	return a, nil
+}
+
+// notify wakes the outbox without blocking.
+func (a *app) notify() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+func buildPlatforms(cfg *config.Config, e env, log *slog.Logger, mux *bot.Mux, svc *bot.Service) ([]platform, error) {
+	_, chans := plan(cfg)
+	used := map[string]bool{}
+	for _, ch := range chans {
+		used[ch.Platform] = true
+	}
+	var out []platform
+	if used[config.PlatformConsole] {
+		out = append(out, platform{name: config.PlatformConsole, publisher: consolePublisher(e)})
+	}
+	for _, build := range []func(*config.Config, *slog.Logger, *bot.Mux, *bot.Service, bool) (*platform, error){buildSlack, buildDiscord} {
+		p, err := build(cfg, log, mux, svc, false)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out, nil
+}
+
+func cmdRun(ctx context.Context, e env, args []string) error {
+	fs, cfgPath := flags(e, "run", "[--once]")
+	once := fs.Bool("once", false, "poll every feed once, deliver everything pending, and exit")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	cfg, err := loadConfig(*cfgPath, e)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, e.stderr)
+	a, err := buildApp(ctx, cfg, e, log)
+	if err != nil {
+		return err
+	}
+	defer a.store.Close()
+	if *once {
+		return a.runOnce(ctx)
+	}
+	return a.serve(ctx)
+}
+
+// runOnce polls every feed once, due or not, and delivers what is pending.
+func (a *app) runOnce(ctx context.Context) error {
+	if err := a.poller.Register(ctx); err != nil {
+		return err
+	}
+	var failed []error
+	for _, p := range a.poller.Feeds {
+		f, err := a.store.Feed(ctx, p.URL)
+		if err != nil {
+			return err
+		}
+		if _, err := a.poller.Poll(ctx, f); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	stats, err := a.outbox.SendDue(ctx)
+	if err != nil {
+		return err
+	}
+	a.log.Info("run_once_done", slog.Int("sent", stats.Sent), slog.Int("edited", stats.Edited),
+		slog.Int("retry", stats.Retried), slog.Int("failed", stats.Failed))
+	if stats.Retried+stats.Failed > 0 {
+		failed = append(failed, fmt.Errorf("%d posts will be retried and %d failed: see `digestbot status`", stats.Retried, stats.Failed))
+	}
+	return errors.Join(failed...)
+}
+
+// serve runs until ctx is cancelled: HTTP server, poller, outbox,
+// heartbeat and the platforms' connections.
+func (a *app) serve(ctx context.Context) error {
+	if err := a.poller.Register(ctx); err != nil {
+		return err
+	}
+	var ready atomic.Bool
+	srv, ln, err := a.httpServer(&ready)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	start := func(name string, f func(ctx context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil && ctx.Err() == nil {
+				a.log.Error("component_stopped", slog.String("component", name), slog.Any("error", err))
+				cancel(fmt.Errorf("%s: %w", name, err))
+			}
+		}()
+	}
+	if srv != nil {
+		start("http", func(ctx context.Context) error {
+			a.log.Info("http_listening", slog.String("addr", ln.Addr().String()))
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		})
+	}
+	start("heartbeat", a.heartbeat)
+	start("poller", func(ctx context.Context) error { return a.poller.Run(ctx, nil) })
+	start("outbox", func(ctx context.Context) error { return a.outbox.Run(ctx, a.wake, 5*time.Second) })
+	for _, p := range a.plats {
+		for i, r := range p.runners {
+			start(fmt.Sprintf("%s-%d", p.name, i), r)
+		}
+	}
+	ready.Store(true)
+	a.log.Info("digestbot_started", slog.String("version", version), slog.Int("feeds", len(a.poller.Feeds)),
+		slog.Int("channels", len(a.outbox.Channels)), slog.String("replica", a.poller.Owner))
+
+	<-ctx.Done()
+	ready.Store(false)
+	a.log.Info("digestbot_stopping", slog.Any("reason", context.Cause(ctx)))
+	if srv != nil {
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		_ = srv.Shutdown(sctx)
+		scancel()
+	}
+	wg.Wait()
+	a.log.Info("digestbot_stopped")
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return nil
+}
+
+func (a *app) heartbeat(ctx context.Context) error {
+	info := fmt.Sprintf("digestbot %s", version)
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		info += " " + bi.GoVersion
+	}
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		if err := a.store.Heartbeat(ctx, a.poller.Owner, info, time.Now()); err != nil && ctx.Err() == nil {
+			a.log.Warn("heartbeat_failed", slog.Any("error", err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// httpServer builds the server for /healthz, /readyz, /metrics and the
+// platforms' routes; nil when http_addr is off.
+func (a *app) httpServer(ready *atomic.Bool) (*http.Server, net.Listener, error) {
+	addr := a.cfg.HTTPAddr
+	if addr == "" || addr == "off" {
+		return nil, nil, nil
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if !ready.Load() {
+			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
+			return
+		}
+		if _, err := a.store.DeliveryCounts(ctx); err != nil {
+			a.log.Warn("readiness_failed", slog.Any("error", err))
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{Registry: a.registry}))
+	for _, p := range a.plats {
+		for path, h := range p.routes {
+			mux.Handle("POST "+path, h)
+		}
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("http_addr %s: %w (set DIGESTBOT_HTTP_ADDR to a free address, or off)", addr, err)
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	return srv, ln, nil
+}
+
+// cmdHealthcheck lets a distroless container check itself: exit 0 when
+// /healthz answers 200.
+func cmdHealthcheck(ctx context.Context, e env, args []string) error {
+	url := "http://127.0.0.1:8080/healthz"
+	if len(args) > 0 {
+		url = args[0]
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}
