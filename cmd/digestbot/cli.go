@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -105,13 +106,18 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 	fs, cfgPath := flags(e, "search", "[--json] [--limit N] QUERY")
 	asJSON := fs.Bool("json", false, "print a JSON array of hits, best first")
 	limit := fs.Int("limit", bot.MaxSearchHits, "at most `N` hits (1-100)")
-	if err := parse(fs, args); err != nil {
-		return err
+	// "-word" excludes a word, so only this command's own flags are flags.
+	flagArgs, words := splitSearchArgs(fs, args)
+	if err := fs.Parse(flagArgs); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
 	}
 	if *limit < 1 || *limit > 100 {
 		return fmt.Errorf("--limit %d: give a number from 1 to 100", *limit)
 	}
-	q := bot.ParseQuery(strings.Join(fs.Args(), " "))
+	q := bot.ParseQuery(strings.Join(words, " "))
 	if q.Empty() {
 		return errors.New(`nothing to search for: give some words, a "quoted phrase", or -word to exclude`)
 	}
@@ -137,6 +143,32 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 		}
 		return writeJSON(e.stdout, out)
 	})
+}
+
+// splitSearchArgs separates the flags fs defines (and their values) from
+// the query words, which may start with "-".
+func splitSearchArgs(fs *flag.FlagSet, args []string) (flagArgs, words []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flagArgs, append(words, args[i+1:]...)
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		f := fs.Lookup(name)
+		if !strings.HasPrefix(a, "-") || (f == nil && name != "h" && name != "help") {
+			words = append(words, a)
+			continue
+		}
+		flagArgs = append(flagArgs, a)
+		if f == nil || hasValue || i+1 == len(args) {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !ok || !b.IsBoolFlag() {
+			i++
+			flagArgs = append(flagArgs, args[i])
+		}
+	}
+	return flagArgs, words
 }
 
 func rfc3339(t time.Time) string {
