@@ -69,7 +69,7 @@ func NewCommandHandler(opts CommandOptions) http.Handler {
 		now:    now,
 		log:    log,
 		d:      newDispatcher(opts.Handler, opts.InChannel, opts.InlineWait, opts.ResponseClient, opts.AllowResponseURL, log),
-		seen:   map[string]time.Time{},
+		seen:   map[string]struct{}{},
 	}
 }
 
@@ -80,7 +80,11 @@ type commandHandler struct {
 	d      *dispatcher
 
 	mu   sync.Mutex
-	seen map[string]time.Time // signatures accepted within the window → when they expire
+	seen map[string]struct{} // signatures accepted within the window
+	// expiry lists seen signatures in the order they were accepted, with
+	// when each may be forgotten (acceptance + 2 windows: monotonic, so
+	// pruning pops from the front and costs O(1) per request).
+	expiry []seenSig
 }
 
 // Errors of signature verification, for logs.
@@ -193,16 +197,23 @@ func (h *commandHandler) verify(hdr http.Header, body []byte) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	for k, exp := range h.seen {
-		if now.After(exp) {
-			delete(h.seen, k)
-		}
+	// A signature is valid while its timestamp is within one window of now,
+	// so it can be forgotten two windows after it was accepted.
+	for len(h.expiry) > 0 && now.After(h.expiry[0].until) {
+		delete(h.seen, h.expiry[0].sig)
+		h.expiry = h.expiry[1:]
 	}
 	if _, dup := h.seen[sig]; dup {
 		return errReplayed
 	}
-	h.seen[sig] = at.Add(signatureWindow)
+	h.seen[sig] = struct{}{}
+	h.expiry = append(h.expiry, seenSig{sig: sig, until: now.Add(2 * signatureWindow)})
 	return nil
+}
+
+type seenSig struct {
+	sig   string
+	until time.Time
 }
 
 // Sign returns the X-Slack-Signature value Slack would send for body at
