@@ -40,8 +40,8 @@ type Poller struct {
 	Observer Observer     // nil: no-op
 	Now      func() time.Time
 	Jitter   func(d time.Duration) time.Duration // random offset in [-d, d]; nil: math/rand
-	// Queued is called after new deliveries were queued (non-blocking), so
-	// the outbox can start at once.
+	// Queued is called (and must not block) after a poll archived new or
+	// changed issues, so the outbox starts at once and caches are dropped.
 	Queued func()
 }
 
@@ -198,7 +198,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 	if rerr := p.Store.RecordPoll(ctx, f.URL, rec); rerr != nil {
 		return out, &storeError{fmt.Errorf("bot: record poll of %s: %w", f.URL, rerr)}
 	}
-	if (out.Queued > 0 || out.Updated > 0) && p.Queued != nil {
+	if (out.Inserted > 0 || out.Updated > 0) && p.Queued != nil {
 		p.Queued()
 	}
 	if err != nil {

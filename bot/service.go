@@ -26,7 +26,19 @@ type Service struct {
 	Feeds  []FeedPlan
 	Logger *slog.Logger
 	Now    func() time.Time
-	mux    *Mux
+	// CacheTTL is how long a search reply is reused for the same query;
+	// 0 means 30 seconds, negative disables the cache.
+	CacheTTL time.Duration
+	mux      *Mux
+	cache    *replyCache
+}
+
+// ArchiveChanged tells the service that issues were archived or updated,
+// so cached search replies are dropped. The poller's Queued hook calls it.
+func (s *Service) ArchiveChanged() {
+	if s.cache != nil {
+		s.cache.reset()
+	}
 }
 
 func (s *Service) now() time.Time {
@@ -56,6 +68,12 @@ func (s *Service) Mux() *Mux {
 	m.HandleFunc("feeds", "", "each feed's last poll, last error and next poll", s.feeds)
 	m.HandleFunc("help", "", "this list", s.help)
 	m.Fallback(HandlerFunc(s.help))
+	switch {
+	case s.CacheTTL == 0:
+		s.cache = newReplyCache(4096, 30*time.Second)
+	case s.CacheTTL > 0:
+		s.cache = newReplyCache(4096, s.CacheTTL)
+	}
 	s.mux = m
 	return m
 }
@@ -175,12 +193,23 @@ func (s *Service) search(ctx context.Context, w Responder, c Command) {
 		_ = w.Respond(ctx, Reply{Text: `Search for what? Type some words, e.g. /digest search cambodia, a "quoted phrase", or -word to exclude.`, Error: true})
 		return
 	}
+	key := q.String()
+	if s.cache != nil {
+		if r, ok := s.cache.get(key, s.now()); ok {
+			_ = w.Respond(ctx, r)
+			return
+		}
+	}
 	hits, err := s.Store.Search(ctx, q, MaxSearchHits+1)
 	if err != nil {
 		s.fail(ctx, w, c, "searching", err)
 		return
 	}
-	_ = w.Respond(ctx, SearchReply(q, hits))
+	r := SearchReply(q, hits)
+	if s.cache != nil {
+		s.cache.put(key, r, s.now())
+	}
+	_ = w.Respond(ctx, r)
 }
 
 // SearchReply describes search hits (at most MaxSearchHits are shown; one

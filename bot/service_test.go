@@ -140,3 +140,27 @@ func render(r bot.Reply) string {
 	}
 	return b.String() + r.Note
 }
+
+func TestSearchCache(t *testing.T) {
+	s, st := newService(t)
+	if text := render(ask(t, s, "search monsoon")); !strings.Contains(text, "No stories match") {
+		t.Fatalf("before: %s", text)
+	}
+	is := &bot.Issue{Feed: "https://digest.example.org/rss/", GUID: "c", Title: "Monsoon season", Published: t0.Add(time.Hour),
+		Lead: story("The monsoon arrived early.", "")}
+	if _, err := st.SaveIssue(context.Background(), is, nil); err != nil {
+		t.Fatal(err)
+	}
+	if text := render(ask(t, s, "search monsoon")); !strings.Contains(text, "No stories match") {
+		t.Errorf("within the TTL the cached reply should be reused: %s", text)
+	}
+	s.ArchiveChanged()
+	if text := render(ask(t, s, "search monsoon")); !strings.Contains(text, "Monsoon season") {
+		t.Errorf("after ArchiveChanged the new issue is not found: %s", text)
+	}
+	// A disabled cache always asks the store.
+	s2 := &bot.Service{Store: st, CacheTTL: -1}
+	if text := render(ask(t, s2, "search monsoon")); !strings.Contains(text, "Monsoon season") {
+		t.Errorf("uncached: %s", text)
+	}
+}

@@ -73,7 +73,8 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 	}
 	a.poller = &bot.Poller{
 		Store: st, Source: newFetcher(cfg, log), Feeds: feedPlans, Owner: owner,
-		Logger: log, Observer: a.metrics, Queued: a.notify,
+		Logger: log, Observer: a.metrics,
+		Queued: func() { a.notify(); a.service.ArchiveChanged() },
 	}
 	a.outbox = &bot.Outbox{
 		Store: st, Publishers: pubs, Channels: chans, Owner: owner,
