@@ -15,6 +15,14 @@ type replyCache struct {
 	ttl     time.Duration
 	max     int
 	entries map[string]cachedReply
+	flight  map[string]*call // searches under way, so that concurrent misses share one
+}
+
+type call struct {
+	waiting int // callers waiting for it besides the one running it
+	done    chan struct{}
+	reply   Reply
+	err     error
 }
 
 type cachedReply struct {
@@ -23,7 +31,36 @@ type cachedReply struct {
 }
 
 func newReplyCache(max int, ttl time.Duration) *replyCache {
-	return &replyCache{ttl: ttl, max: max, entries: map[string]cachedReply{}}
+	return &replyCache{ttl: ttl, max: max, entries: map[string]cachedReply{}, flight: map[string]*call{}}
+}
+
+// do returns the cached reply for key, or runs f once for all the callers
+// that ask for key meanwhile and caches its reply when it succeeds.
+func (c *replyCache) do(key string, now func() time.Time, f func() (Reply, error)) (Reply, error) {
+	if r, ok := c.get(key, now()); ok {
+		return r, nil
+	}
+	c.mu.Lock()
+	if cl, ok := c.flight[key]; ok {
+		cl.waiting++
+		c.mu.Unlock()
+		<-cl.done
+		return cl.reply, cl.err
+	}
+	cl := &call{done: make(chan struct{})}
+	c.flight[key] = cl
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.flight, key)
+		c.mu.Unlock()
+		close(cl.done)
+	}()
+	cl.reply, cl.err = f()
+	if cl.err == nil {
+		c.put(key, cl.reply, now())
+	}
+	return cl.reply, cl.err
 }
 
 func (c *replyCache) get(key string, now time.Time) (Reply, bool) {

@@ -193,21 +193,25 @@ func (s *Service) search(ctx context.Context, w Responder, c Command) {
 		_ = w.Respond(ctx, Reply{Text: `Search for what? Type some words, e.g. /digest search cambodia, a "quoted phrase", or -word to exclude.`, Error: true})
 		return
 	}
-	key := q.String()
-	if s.cache != nil {
-		if r, ok := s.cache.get(key, s.now()); ok {
-			_ = w.Respond(ctx, r)
-			return
+	search := func() (Reply, error) {
+		hits, err := s.Store.Search(ctx, q, MaxSearchHits+1)
+		if err != nil {
+			return Reply{}, err
 		}
+		return SearchReply(q, hits), nil
 	}
-	hits, err := s.Store.Search(ctx, q, MaxSearchHits+1)
+	var (
+		r   Reply
+		err error
+	)
+	if s.cache != nil {
+		r, err = s.cache.do(q.String(), s.now, search)
+	} else {
+		r, err = search()
+	}
 	if err != nil {
 		s.fail(ctx, w, c, "searching", err)
 		return
-	}
-	r := SearchReply(q, hits)
-	if s.cache != nil {
-		s.cache.put(key, r, s.now())
 	}
 	_ = w.Respond(ctx, r)
 }

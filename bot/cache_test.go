@@ -1,0 +1,70 @@
+package bot
+
+import (
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestReplyCacheSharesConcurrentMisses(t *testing.T) {
+	c := newReplyCache(10, time.Minute)
+	now := func() time.Time { return time.Unix(1000, 0) }
+	release := make(chan struct{})
+	started := make(chan struct{})
+	var runs atomic.Int32
+	f := func() (Reply, error) {
+		if runs.Add(1) == 1 {
+			close(started)
+		}
+		<-release
+		return Reply{Title: "hits"}, nil
+	}
+	var wg sync.WaitGroup
+	results := make(chan Reply, 8)
+	wg.Add(1)
+	go func() { defer wg.Done(); r, _ := c.do("q", now, f); results <- r }()
+	<-started
+	for i := 0; i < 7; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); r, _ := c.do("q", now, f); results <- r }()
+	}
+	// Wait until the seven are waiting for the first one's search.
+	for {
+		c.mu.Lock()
+		joined := c.flight["q"].waiting
+		c.mu.Unlock()
+		if joined == 7 {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	close(results)
+	for r := range results {
+		if r.Title != "hits" {
+			t.Errorf("got %+v", r)
+		}
+	}
+	if n := runs.Load(); n != 1 {
+		t.Errorf("search ran %d times for concurrent identical queries, want 1", n)
+	}
+	// Cached now; errors are not cached.
+	if r, _ := c.do("q", now, func() (Reply, error) { t.Error("ran again"); return Reply{}, nil }); r.Title != "hits" {
+		t.Errorf("cached %+v", r)
+	}
+	boom := errors.New("boom")
+	if _, err := c.do("e", now, func() (Reply, error) { return Reply{}, boom }); err != boom {
+		t.Errorf("err %v", err)
+	}
+	if _, ok := c.get("e", now()); ok {
+		t.Error("an error was cached")
+	}
+	// Expiry.
+	if _, ok := c.get("q", now().Add(2*time.Minute)); ok {
+		t.Error("entry outlived its TTL")
+	}
+}
