@@ -126,9 +126,12 @@ func (o *Outbox) SendDue(ctx context.Context) (SendStats, error) {
 			wg.Add(1)
 			go func(ds []Delivery) {
 				defer wg.Done()
-				for _, d := range ds {
+				for i, d := range ds {
 					if ctx.Err() != nil {
-						return // the claim expires; another pass or replica sends it
+						// Shutting down: hand back the claims not started, so a
+						// restart or another replica need not wait for the lease.
+						o.release(ds[i:])
+						return
 					}
 					result, err := o.send(sendCtx, d)
 					mu.Lock()
@@ -222,6 +225,17 @@ func (o *Outbox) send(ctx context.Context, d Delivery) (result string, err error
 	o.observer().Delivered(ch.Platform, "retry")
 	log.Warn("post_retry", slog.Any("error", err), slog.Time("next_attempt", next))
 	return "retry", nil
+}
+
+// release makes claimed deliveries due again at once.
+func (o *Outbox) release(ds []Delivery) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, d := range ds {
+		if err := o.Store.MarkRetry(ctx, d.ID, "interrupted by shutdown before sending", o.now()); err != nil {
+			o.log().Warn("release_failed", slog.Int64("delivery", d.ID), slog.Any("error", err))
+		}
+	}
 }
 
 func (o *Outbox) giveUp(ctx context.Context, log *slog.Logger, d Delivery, platform string, cause error) (string, error) {

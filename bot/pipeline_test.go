@@ -433,3 +433,54 @@ func TestFeedFailuresBackOff(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// blockingPlatform holds its first send until released, so a test can
+// shut the outbox down while a send is under way.
+type blockingPlatform struct {
+	*platform
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (b *blockingPlatform) Publish(ctx context.Context, m bot.Message) (string, error) {
+	first := false
+	b.once.Do(func() { first = true })
+	if first {
+		close(b.entered)
+		<-b.release
+	}
+	return b.platform.Publish(ctx, m)
+}
+
+func TestShutdownDrainsAndReleases(t *testing.T) {
+	h := newHarness(t, rss(
+		issueSpec{id: "2", title: "Second", date: t0, items: 1},
+		issueSpec{id: "1", title: "First", date: t0.Add(-time.Hour), items: 1},
+	), thread("a"))
+	h.poller.Feeds[0].DeliverNewest = 2
+	h.poll()
+	bp := &blockingPlatform{platform: h.plat, entered: make(chan struct{}), release: make(chan struct{})}
+	h.outbox.Publishers["fake"] = bp
+	h.outbox.Batch = 10
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := h.outbox.SendDue(ctx); done <- err }()
+	<-bp.entered // the first lead is being sent; the second is claimed behind it
+	cancel()
+	close(bp.release)
+	<-done
+	// The send under way finished and was recorded; the other claim was handed back.
+	if n := len(h.plat.posts); n != 1 {
+		t.Fatalf("%d posts after shutdown, want the one under way", n)
+	}
+	counts, _ := h.store.DeliveryCounts(context.Background())
+	if counts[bot.StateSent] != 1 {
+		t.Errorf("counts %v, want the drained send recorded", counts)
+	}
+	h.outbox.Owner = "restarted"
+	if s := h.send(); s.Sent != 3 {
+		t.Errorf("after restart %+v, want the 3 remaining posts at once, without waiting for a lease", s)
+	}
+	h.plat.assertNoDuplicates(t)
+}
