@@ -314,28 +314,3 @@ func TestPreviewNeverNull(t *testing.T) {
 		t.Errorf("nil slices in preview: %+v", p)
 	}
 }
-
-func TestFormatText(t *testing.T) {
-	_, issues, err := Parse(rssItem("The river issue", "A city gives its river room.",
-		lead2+`<h3>In brief</h3><p><a href="https://a.example.com/1">One</a> item.</p><p>Two <a href="https://b.example.com/2">item</a>.</p>`),
-		"https://news.example.org/rss/", SplitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	FormatText(&b, issues[0])
-	out := b.String()
-	for _, want := range []string{
-		"Test Digest — The river issue",
-		"Published: Mon 2 Feb 2026 08:00 UTC",
-		"Link:      https://news.example.org/issues/7/",
-		"A city gives its river room.",
-		"First lead paragraph about the week.",
-		"--- Roundup 1/2 ---\nOne item.\nSource: https://a.example.com/1",
-		"--- Roundup 2/2 ---\nTwo item.\nSource: https://b.example.com/2",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
-}
