@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -177,4 +178,23 @@ type Store interface {
 	Replicas(ctx context.Context, since time.Time) ([]Replica, error)
 
 	Close() error
+}
+
+// Validate checks a delivery handed to SaveIssue: a channel, a known part
+// and a known state ("" means pending).
+func (d Delivery) Validate() error {
+	if d.Channel == "" {
+		return errors.New("delivery without a channel")
+	}
+	switch d.Part {
+	case PartLead, PartRoundup, PartCombined:
+	default:
+		return fmt.Errorf("delivery to %s: unknown part %q", d.Channel, d.Part)
+	}
+	switch d.State {
+	case "", StatePending, StateSent, StateEdit, StateFailed:
+	default:
+		return fmt.Errorf("delivery to %s: unknown state %q", d.Channel, d.State)
+	}
+	return nil
 }

@@ -12,23 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func checkDelivery(d bot.Delivery) error {
-	if d.Channel == "" {
-		return errors.New("delivery without a channel")
-	}
-	switch d.Part {
-	case bot.PartLead, bot.PartRoundup, bot.PartCombined:
-	default:
-		return fmt.Errorf("delivery to %s: unknown part %q", d.Channel, d.Part)
-	}
-	switch d.State {
-	case "", bot.StatePending, bot.StateSent, bot.StateEdit, bot.StateFailed:
-	default:
-		return fmt.Errorf("delivery to %s: unknown state %q", d.Channel, d.State)
-	}
-	return nil
-}
-
 // insertDeliveries adds ds to issue's deliveries, skipping those whose
 // (issue, channel, part, item) is there already and, when only is not
 // nil, those whose channel is not in only. A delivery without a State is

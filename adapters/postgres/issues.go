@@ -21,7 +21,7 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 		return bot.SaveResult{}, fmt.Errorf("postgres: save issue %q of feed %q: feed and guid are required", is.GUID, is.Feed)
 	}
 	for _, d := range deliveries {
-		if err := checkDelivery(d); err != nil {
+		if err := d.Validate(); err != nil {
 			return bot.SaveResult{}, fmt.Errorf("postgres: save issue %s: %w", is.GUID, err)
 		}
 	}

@@ -11,23 +11,6 @@ import (
 	"digestbot/bot"
 )
 
-func checkDelivery(d bot.Delivery) error {
-	if d.Channel == "" {
-		return errors.New("delivery without a channel")
-	}
-	switch d.Part {
-	case bot.PartLead, bot.PartRoundup, bot.PartCombined:
-	default:
-		return fmt.Errorf("delivery to %s: unknown part %q", d.Channel, d.Part)
-	}
-	switch d.State {
-	case "", bot.StatePending, bot.StateSent, bot.StateEdit, bot.StateFailed:
-	default:
-		return fmt.Errorf("delivery to %s: unknown state %q", d.Channel, d.State)
-	}
-	return nil
-}
-
 // insertDelivery adds d to issue's deliveries unless (issue, channel,
 // part, item) is there already. A delivery without a State is pending.
 func insertDelivery(ctx context.Context, tx *sql.Tx, issueID int64, d bot.Delivery, now int64) error {
