@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"strconv"
 	"sync"
 	"time"
 )
@@ -16,6 +17,7 @@ type replyCache struct {
 	max     int
 	entries map[string]cachedReply
 	flight  map[string]*call // searches under way, so that concurrent misses share one
+	seq     uint64           // numbers the entries put, for Reply.Key
 }
 
 type call struct {
@@ -58,7 +60,7 @@ func (c *replyCache) do(key string, now func() time.Time, f func() (Reply, error
 	}()
 	cl.reply, cl.err = f()
 	if cl.err == nil {
-		c.put(key, cl.reply, now())
+		cl.reply = c.put(key, cl.reply, now())
 	}
 	return cl.reply, cl.err
 }
@@ -73,7 +75,8 @@ func (c *replyCache) get(key string, now time.Time) (Reply, bool) {
 	return e.reply, true
 }
 
-func (c *replyCache) put(key string, r Reply, now time.Time) {
+// put caches r under key and returns it with its Key set.
+func (c *replyCache) put(key string, r Reply, now time.Time) Reply {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -87,7 +90,12 @@ func (c *replyCache) put(key string, r Reply, now time.Time) {
 			clear(c.entries)
 		}
 	}
+	// Each entry gets a Key of its own, so that a reply cached again after
+	// a reset (its results may differ) never shares a Key with the old one.
+	c.seq++
+	r.Key = "search/" + strconv.FormatUint(c.seq, 10)
 	c.entries[key] = cachedReply{reply: r, expires: now.Add(c.ttl)}
+	return r
 }
 
 func (c *replyCache) reset() {

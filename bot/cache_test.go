@@ -68,3 +68,25 @@ func TestReplyCacheSharesConcurrentMisses(t *testing.T) {
 		t.Error("entry outlived its TTL")
 	}
 }
+
+// Cached replies carry a Key that names their content: the same while the
+// entry lives, a new one once it is cached again after a reset.
+func TestReplyCacheKeys(t *testing.T) {
+	c := newReplyCache(10, time.Minute)
+	now := func() time.Time { return time.Unix(1000, 0) }
+	search := func() (Reply, error) { return Reply{Title: "hits"}, nil }
+	first, _ := c.do("q", now, search)
+	again, _ := c.do("q", now, search)
+	if first.Key == "" || again.Key != first.Key {
+		t.Fatalf("keys %q then %q, want one non-empty key", first.Key, again.Key)
+	}
+	other, _ := c.do("other", now, search)
+	if other.Key == first.Key {
+		t.Errorf("two queries share key %q", other.Key)
+	}
+	c.reset()
+	after, _ := c.do("q", now, search)
+	if after.Key == "" || after.Key == first.Key {
+		t.Errorf("key after reset %q, want a new one (was %q)", after.Key, first.Key)
+	}
+}

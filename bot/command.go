@@ -37,6 +37,10 @@ type Reply struct {
 	Sections []Section // results: issues, hits, feeds, commands
 	Note     string    // a footer, e.g. "Showing 5 of 23 results."
 	Error    bool      // the command failed: adapters may style it as a warning
+	// Key is set on replies that are shared, such as cached search answers:
+	// two replies with the same non-empty Key are identical, so an adapter
+	// may render one once and reuse the result. "" for one-off replies.
+	Key string
 }
 
 // Section is one result inside a Reply.

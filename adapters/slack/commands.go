@@ -69,7 +69,6 @@ func NewCommandHandler(opts CommandOptions) http.Handler {
 		now:    now,
 		log:    log,
 		d:      newDispatcher(opts.Handler, opts.InChannel, opts.InlineWait, opts.ResponseClient, opts.AllowResponseURL, log),
-		seen:   map[string]struct{}{},
 	}
 }
 
@@ -79,12 +78,7 @@ type commandHandler struct {
 	log    *slog.Logger
 	d      *dispatcher
 
-	mu   sync.Mutex
-	seen map[string]struct{} // signatures accepted within the window
-	// expiry lists seen signatures in the order they were accepted, with
-	// when each may be forgotten (acceptance + 2 windows: monotonic, so
-	// pruning pops from the front and costs O(1) per request).
-	expiry []seenSig
+	replays replaySet
 }
 
 // Errors of signature verification, for logs.
@@ -143,7 +137,12 @@ func (h *commandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, reply := h.d.run(context.WithoutCancel(r.Context()), cmd, sc.ResponseURL)
 	switch kind {
 	case ackReply:
-		writeJSON(w, h.d.payload(reply))
+		b, err := h.d.encode(reply)
+		if err != nil {
+			http.Error(w, "cannot encode reply", http.StatusInternalServerError)
+			return
+		}
+		writeBody(w, b)
 	case ackWorking:
 		writeJSON(w, h.d.working())
 	default:
@@ -157,9 +156,17 @@ func writeJSON(w http.ResponseWriter, v any) {
 		http.Error(w, "cannot encode reply", http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeBody(w, b)
+}
+
+func writeBody(w http.ResponseWriter, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	_, _ = w.Write(b)
 }
+
+var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // verify checks Slack's v0 signature over the timestamp and body, the
 // timestamp's window and that the request was not seen before.
@@ -195,25 +202,60 @@ func (h *commandHandler) verify(hdr http.Header, body []byte) error {
 	if !hmac.Equal(mac.Sum(nil), got) {
 		return errBadSignature
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	// A signature is valid while its timestamp is within one window of now,
-	// so it can be forgotten two windows after it was accepted.
-	for len(h.expiry) > 0 && now.After(h.expiry[0].until) {
-		delete(h.seen, h.expiry[0].sig)
-		h.expiry = h.expiry[1:]
-	}
-	if _, dup := h.seen[sig]; dup {
+	if !h.replays.add(sec, [sha256.Size]byte(got), now.Unix()) {
 		return errReplayed
 	}
-	h.seen[sig] = struct{}{}
-	h.expiry = append(h.expiry, seenSig{sig: sig, until: now.Add(2 * signatureWindow)})
 	return nil
 }
 
-type seenSig struct {
-	sig   string
-	until time.Time
+// replaySet remembers the signatures accepted while they could still be
+// replayed: a signature is only valid within one window of its request's
+// timestamp, so it is kept in the bucket of that timestamp's minute and
+// the bucket is dropped whole once every timestamp in it is stale. Nothing
+// grows or is copied per request beyond one map entry, and no entry holds
+// a pointer, so a busy endpoint's replay memory costs the garbage
+// collector nothing to scan.
+type replaySet struct {
+	mu      sync.Mutex
+	buckets map[int64]map[[sha256.Size]byte]struct{} // by minute of the request's timestamp
+}
+
+// add records sig for a request stamped ts (Unix seconds) and reports
+// whether it was new; now is the current Unix time.
+func (s *replaySet) add(ts int64, sig [sha256.Size]byte, now int64) bool {
+	window := int64(signatureWindow / time.Second)
+	minute := ts / 60
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.buckets == nil {
+		s.buckets = map[int64]map[[sha256.Size]byte]struct{}{}
+	}
+	for m := range s.buckets {
+		if (m+1)*60+window < now { // its newest timestamp is out of the window
+			delete(s.buckets, m)
+		}
+	}
+	b := s.buckets[minute]
+	if b == nil {
+		b = map[[sha256.Size]byte]struct{}{}
+		s.buckets[minute] = b
+	}
+	if _, dup := b[sig]; dup {
+		return false
+	}
+	b[sig] = struct{}{}
+	return true
+}
+
+// len returns how many signatures are remembered. For tests.
+func (s *replaySet) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, b := range s.buckets {
+		n += len(b)
+	}
+	return n
 }
 
 // Sign returns the X-Slack-Signature value Slack would send for body at

@@ -352,3 +352,77 @@ func FuzzCommandRequest(f *testing.F) {
 		}
 	})
 }
+
+// A shared reply (bot.Reply.Key set) is rendered once and reused; a reply
+// with another Key, or none, is rendered from its own content.
+func TestCommandSharedReplyRenderedOnce(t *testing.T) {
+	var reply atomic.Value
+	h := NewCommandHandler(CommandOptions{
+		SigningSecret: testSecret, Now: func() time.Time { return testNow }, InlineWait: time.Minute,
+		Handler: bot.HandlerFunc(func(ctx context.Context, w bot.Responder, c bot.Command) {
+			_ = w.Respond(ctx, reply.Load().(bot.Reply))
+		}),
+	})
+	ask := func(i int) string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, signedRequest(testSecret, testNow, commandBody("search pier "+strconv.Itoa(i), "https://hooks.slack.com/x")))
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+		if got, want := rec.Header().Get("Content-Length"), strconv.Itoa(rec.Body.Len()); got != want {
+			t.Errorf("Content-Length %s, body %s bytes", got, want)
+		}
+		return rec.Body.String()
+	}
+	reply.Store(bot.Reply{Title: "Search: pier", Text: "first answer", Key: "search/1"})
+	first := ask(1)
+	if !strings.Contains(first, "first answer") {
+		t.Fatalf("first reply %s", first)
+	}
+	// Same Key: the adapter may reuse its rendering (the bot promises the
+	// content is identical, so a different Text here proves the reuse).
+	reply.Store(bot.Reply{Title: "Search: pier", Text: "changed answer", Key: "search/1"})
+	if got := ask(2); got != first {
+		t.Errorf("same Key rendered anew: %s", got)
+	}
+	reply.Store(bot.Reply{Title: "Search: pier", Text: "second answer", Key: "search/2"})
+	if got := ask(3); !strings.Contains(got, "second answer") {
+		t.Errorf("new Key served an old rendering: %s", got)
+	}
+	reply.Store(bot.Reply{Title: "Search: pier", Text: "unshared answer"})
+	if got := ask(4); !strings.Contains(got, "unshared answer") {
+		t.Errorf("reply without Key: %s", got)
+	}
+}
+
+// A signature is remembered for as long as its timestamp is in the window
+// (a replay at the window's last second is refused) and forgotten after.
+func TestReplaySetForgetsOnlyStaleSignatures(t *testing.T) {
+	var s replaySet
+	window := int64(signatureWindow / time.Second)
+	stamps := []int64{1699999980, 1700000000, 1700000039, 1700000040, 1700000099} // edges of two minutes
+	now := int64(1700000100)
+	for i, ts := range stamps {
+		if !s.add(ts, [32]byte{byte(i)}, now) {
+			t.Fatalf("ts %d: first request refused", ts)
+		}
+	}
+	if n := s.len(); n != len(stamps) {
+		t.Fatalf("remembering %d signatures, want %d", n, len(stamps))
+	}
+	// Each is still valid at ts+window (the endpoint accepts |now-ts| <=
+	// window), so a replay then is refused.
+	for i, ts := range stamps {
+		if s.add(ts, [32]byte{byte(i)}, ts+window) {
+			t.Errorf("ts %d: replay accepted at the window's last second", ts)
+		}
+	}
+	// Long after: every bucket is dropped when the next request arrives.
+	if !s.add(1700009999, [32]byte{99}, 1700009999) {
+		t.Fatal("fresh request refused")
+	}
+	if n := s.len(); n != 1 {
+		t.Errorf("remembering %d signatures after the window passed, want 1", n)
+	}
+}

@@ -52,7 +52,16 @@ type dispatcher struct {
 	client    *http.Client
 	allowURL  func(*url.URL) bool
 	log       *slog.Logger
+
+	// rendered keeps the encoded payloads of shared replies (bot.Reply.Key):
+	// a popular search is rendered once, not on every request.
+	mu       sync.Mutex
+	rendered map[string][]byte
 }
+
+// maxRendered bounds the rendered payloads kept; when full they are all
+// dropped (the bot's own cache is bounded and short-lived anyway).
+const maxRendered = 512
 
 func newDispatcher(h bot.Handler, inChannel bool, wait time.Duration, client *http.Client, allow func(*url.URL) bool, log *slog.Logger) *dispatcher {
 	if wait <= 0 {
@@ -65,7 +74,7 @@ func newDispatcher(h bot.Handler, inChannel bool, wait time.Duration, client *ht
 		allow = SlackResponseURL
 	}
 	return &dispatcher{handler: h, inChannel: inChannel, wait: wait, timeout: defaultHandlerTimeout,
-		client: client, allowURL: allow, log: log}
+		client: client, allowURL: allow, log: log, rendered: map[string][]byte{}}
 }
 
 // SlackResponseURL is the default check on response_url: https on a
@@ -127,6 +136,30 @@ func (d *dispatcher) payload(r bot.Reply) replyPayload {
 	return replyPayload{ResponseType: d.responseType(), Text: ReplyText(r), Blocks: slack.Blocks{BlockSet: RenderReply(r)}}
 }
 
+// encode returns the JSON payload of r, reusing an earlier encoding of a
+// shared reply with the same Key. The result must not be modified.
+func (d *dispatcher) encode(r bot.Reply) ([]byte, error) {
+	if r.Key != "" {
+		d.mu.Lock()
+		b, ok := d.rendered[r.Key]
+		d.mu.Unlock()
+		if ok {
+			return b, nil
+		}
+	}
+	b, err := json.Marshal(d.payload(r))
+	if err != nil || r.Key == "" {
+		return b, err
+	}
+	d.mu.Lock()
+	if len(d.rendered) >= maxRendered {
+		clear(d.rendered)
+	}
+	d.rendered[r.Key] = b
+	d.mu.Unlock()
+	return b, nil
+}
+
 func (d *dispatcher) working() replyPayload {
 	return replyPayload{ResponseType: "ephemeral", Text: workingText}
 }
@@ -148,7 +181,7 @@ func (d *dispatcher) postResponse(ctx context.Context, raw string, r bot.Reply) 
 		d.log.Warn("slack_response_url_refused", slog.String("host", hostForLog(u)))
 		return errResponseURL
 	}
-	body, err := json.Marshal(d.payload(r))
+	body, err := d.encode(r)
 	if err != nil {
 		return fmt.Errorf("slack: encode reply: %w", err)
 	}

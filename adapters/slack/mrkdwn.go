@@ -40,6 +40,9 @@ func slackLen(s string) int {
 // characters become entities, formatting characters become look-alikes,
 // line breaks and tabs become spaces, and broadcast words are broken.
 func escapeText(s string) string {
+	if plainASCII(s) {
+		return s // nothing to escape: the common case, without copying
+	}
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/8)
 	for i, r := range s {
@@ -125,12 +128,29 @@ func safeURL(raw string) (string, bool) {
 		return "", false
 	}
 	s := u.String()
-	s = strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", " ", "%20", "\"", "%22").Replace(s)
+	s = urlEscaper.Replace(s)
 	if len(s) > maxLinkURL {
 		return "", false
 	}
 	return s, true
 }
+
+// plainASCII reports whether s is printable ASCII without any character
+// escapeText changes (&, <, >, @ and the formatting markers in lookalike).
+func plainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 || c >= 0x7f:
+			return false
+		case c == '&' || c == '<' || c == '>' || c == '@' || c == '*' || c == '_' || c == '~' || c == '`':
+			return false
+		}
+	}
+	return true
+}
+
+// urlEscaper percent-encodes what would end a Slack link early.
+var urlEscaper = strings.NewReplacer("|", "%7C", "<", "%3C", ">", "%3E", " ", "%20", "\"", "%22")
 
 // linkURL is a safe URL as written inside <url|text>.
 func linkURL(safe string) string { return strings.ReplaceAll(safe, "&", "&amp;") }

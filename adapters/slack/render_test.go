@@ -457,3 +457,18 @@ func BenchmarkRenderCombined80(b *testing.B) {
 		}
 	}
 }
+
+// The fast path of escapeText must agree with the full one on every ASCII
+// character: a marker missed by plainASCII would reach Slack unescaped.
+func TestEscapeTextFastPathAgrees(t *testing.T) {
+	for c := 0; c < 0x80; c++ {
+		s := "a" + string(rune(c)) + "b"
+		if plainASCII(s) && escapeText(s) != slowEscape(s) {
+			t.Errorf("escapeText(%q) = %q on the fast path, want %q", s, escapeText(s), slowEscape(s))
+		}
+	}
+}
+
+// slowEscape is escapeText made to take its full path: a NUL is not plain
+// and is dropped.
+func slowEscape(s string) string { return escapeText(s + "\x00") }

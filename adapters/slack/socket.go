@@ -123,9 +123,8 @@ func (c *Client) serveSocketCommand(ctx context.Context, sm socketAcker, d *disp
 	var err error
 	switch kind {
 	case ackReply:
-		p := d.payload(reply)
-		if b, _ := json.Marshal(p); len(b)+len(req.EnvelopeID)+64 < maxAckPayload {
-			err = sm.AckCtx(ctx, req.EnvelopeID, p)
+		if b, eerr := d.encode(reply); eerr == nil && len(b)+len(req.EnvelopeID)+64 < maxAckPayload {
+			err = sm.AckCtx(ctx, req.EnvelopeID, json.RawMessage(b))
 			break
 		}
 		err = sm.AckCtx(ctx, req.EnvelopeID, d.working())
