@@ -81,6 +81,29 @@ type HandlerFunc func(ctx context.Context, w Responder, c Command)
 // ServeCommand calls f.
 func (f HandlerFunc) ServeCommand(ctx context.Context, w Responder, c Command) { f(ctx, w, c) }
 
+// Quick is implemented by handlers that can sometimes answer a command at
+// once from memory, without I/O: a cached search, a malformed query.
+// Adapters that must answer within a deadline (Slack's and Discord's three
+// seconds) call ServeQuick on the request's own goroutine first, and start
+// ServeCommand on a goroutine of their own, with a timer, only when it
+// reports false. ServeQuick must not block.
+type Quick interface {
+	ServeQuick(c Command) (Reply, bool)
+}
+
+// WithQuick pairs a handler with its quick path: the result implements
+// Handler and Quick.
+func WithQuick(h Handler, quick func(c Command) (Reply, bool)) Handler {
+	return quickHandler{Handler: h, quick: quick}
+}
+
+type quickHandler struct {
+	Handler
+	quick func(Command) (Reply, bool)
+}
+
+func (q quickHandler) ServeQuick(c Command) (Reply, bool) { return q.quick(c) }
+
 // Mux routes commands by name, like net/http's ServeMux. Unknown and empty
 // commands go to the fallback (help).
 type Mux struct {
@@ -150,6 +173,25 @@ func (m *Mux) Commands() []CommandHelp {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// ServeQuick implements Quick: it asks c's handler for a quick answer when
+// that handler has a quick path.
+func (m *Mux) ServeQuick(c Command) (Reply, bool) {
+	m.mu.RLock()
+	e, ok := m.handlers[c.Name]
+	observe := m.observe
+	m.mu.RUnlock()
+	q, quick := e.h.(Quick)
+	if !ok || !quick {
+		return Reply{}, false
+	}
+	start := time.Now()
+	r, ok := q.ServeQuick(c)
+	if ok && observe != nil {
+		observe(c.Platform, c.Name, time.Since(start))
+	}
+	return r, ok
 }
 
 // ServeCommand dispatches c to its handler.

@@ -63,7 +63,7 @@ func (s *Service) Mux() *Mux {
 	}
 	m := NewMux()
 	m.HandleFunc("latest", "", "the newest issue: its lead story and roundup", s.latest)
-	m.HandleFunc("search", "<words>", `search every issue; "quoted phrase", -exclude`, s.search)
+	m.Handle("search", "<words>", `search every issue; "quoted phrase", -exclude`, WithQuick(HandlerFunc(s.search), s.quickSearch))
 	m.HandleFunc("issue", "<date or number>", "one issue, by date (2025-11-20) or number (#12)", s.issue)
 	m.HandleFunc("feeds", "", "each feed's last poll, last error and next poll", s.feeds)
 	m.HandleFunc("help", "", "this list", s.help)
@@ -190,7 +190,7 @@ func headline(s string) string {
 func (s *Service) search(ctx context.Context, w Responder, c Command) {
 	q := ParseQuery(c.Args)
 	if q.Empty() {
-		_ = w.Respond(ctx, Reply{Text: `Search for what? Type some words, e.g. /digest search cambodia, a "quoted phrase", or -word to exclude.`, Error: true})
+		_ = w.Respond(ctx, emptySearchReply)
 		return
 	}
 	search := func() (Reply, error) {
@@ -214,6 +214,21 @@ func (s *Service) search(ctx context.Context, w Responder, c Command) {
 		return
 	}
 	_ = w.Respond(ctx, r)
+}
+
+var emptySearchReply = Reply{Text: `Search for what? Type some words, e.g. /digest search cambodia, a "quoted phrase", or -word to exclude.`, Error: true}
+
+// quickSearch answers a search from the reply cache, or an empty query
+// with its hint; anything else needs the store.
+func (s *Service) quickSearch(c Command) (Reply, bool) {
+	q := ParseQuery(c.Args)
+	if q.Empty() {
+		return emptySearchReply, true
+	}
+	if s.cache == nil {
+		return Reply{}, false
+	}
+	return s.cache.get(q.String(), s.now())
 }
 
 // SearchReply describes search hits (at most MaxSearchHits are shown; one

@@ -164,3 +164,48 @@ func TestSearchCache(t *testing.T) {
 		t.Errorf("uncached: %s", text)
 	}
 }
+
+// The quick path answers from memory only: a search already cached, an
+// empty query; anything else (a new search, other commands) says false so
+// the adapter runs the full handler.
+func TestServiceQuickPath(t *testing.T) {
+	s, _ := newService(t)
+	var observed []string
+	m := s.Mux()
+	m.Observe(func(platform, name string, _ time.Duration) { observed = append(observed, platform+"/"+name) })
+	quick := func(text string) (bot.Reply, bool) {
+		c := bot.ParseCommand(text)
+		c.Platform = "test"
+		return m.ServeQuick(c)
+	}
+	if _, ok := quick("search cambodia"); ok {
+		t.Fatal("a search never run was answered from memory")
+	}
+	full := ask(t, s, "search cambodia")
+	r, ok := quick("search  Cambodia")
+	if !ok || r.Key == "" || r.Key != full.Key || render(r) != render(full) {
+		t.Errorf("cached search: quick answer %v %+v, want the full answer %+v", ok, r, full)
+	}
+	if r, ok := quick("search"); !ok || !r.Error {
+		t.Errorf("empty search: %v %+v, want a quick error reply", ok, r)
+	}
+	for _, text := range []string{"latest", "feeds", "help", "nonsense"} {
+		if _, ok := quick(text); ok {
+			t.Errorf("%q answered quickly; it has no quick path", text)
+		}
+	}
+	s.ArchiveChanged()
+	if _, ok := quick("search cambodia"); ok {
+		t.Error("quick answer after the archive changed")
+	}
+	want := []string{"test/search", "test/search", "test/search"} // full, quick hit, quick empty
+	if strings.Join(observed, " ") != strings.Join(want, " ") {
+		t.Errorf("observed %v, want %v", observed, want)
+	}
+	// Without a cache nothing but the empty query is quick.
+	s2 := &bot.Service{Store: s.Store, CacheTTL: -1}
+	ask(t, s2, "search cambodia")
+	if _, ok := s2.Mux().ServeQuick(bot.ParseCommand("search cambodia")); ok {
+		t.Error("uncached service answered quickly")
+	}
+}

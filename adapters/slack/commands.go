@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"hash"
 	"io"
 	"log/slog"
 	"net/http"
@@ -64,8 +65,10 @@ func NewCommandHandler(opts CommandOptions) http.Handler {
 	if now == nil {
 		now = time.Now
 	}
+	secret := []byte(opts.SigningSecret)
 	return &commandHandler{
-		secret: []byte(opts.SigningSecret),
+		secret: secret,
+		macs:   sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }},
 		now:    now,
 		log:    log,
 		d:      newDispatcher(opts.Handler, opts.InChannel, opts.InlineWait, opts.ResponseClient, opts.AllowResponseURL, log),
@@ -78,6 +81,7 @@ type commandHandler struct {
 	log    *slog.Logger
 	d      *dispatcher
 
+	macs    sync.Pool // of HMAC-SHA256 keyed with secret
 	replays replaySet
 }
 
@@ -96,7 +100,7 @@ func (h *commandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCommandBody))
+	body, err := readBody(w, r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -150,6 +154,21 @@ func (h *commandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// readBody reads the request body, at most maxCommandBody bytes, in one
+// allocation when the length is declared.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, maxCommandBody)
+	if n := r.ContentLength; n > 0 && n <= maxCommandBody {
+		buf := make([]byte, n)
+		got, err := io.ReadFull(body, buf)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			err = nil // shorter than declared: the signature check decides
+		}
+		return buf[:got], err
+	}
+	return io.ReadAll(body)
+}
+
 func writeJSON(w http.ResponseWriter, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -196,10 +215,16 @@ func (h *commandHandler) verify(hdr http.Header, body []byte) error {
 	if err != nil || len(got) != sha256.Size {
 		return errBadSignature
 	}
-	mac := hmac.New(sha256.New, h.secret)
-	mac.Write([]byte("v0:" + ts + ":"))
+	mac := h.macs.Get().(hash.Hash)
+	mac.Reset()
+	var sum [sha256.Size]byte
+	_, _ = io.WriteString(mac, "v0:")
+	_, _ = io.WriteString(mac, ts)
+	_, _ = io.WriteString(mac, ":")
 	mac.Write(body)
-	if !hmac.Equal(mac.Sum(nil), got) {
+	ok = hmac.Equal(mac.Sum(sum[:0]), got)
+	h.macs.Put(mac)
+	if !ok {
 		return errBadSignature
 	}
 	if !h.replays.add(sec, [sha256.Size]byte(got), now.Unix()) {

@@ -426,3 +426,45 @@ func TestReplaySetForgetsOnlyStaleSignatures(t *testing.T) {
 		t.Errorf("remembering %d signatures after the window passed, want 1", n)
 	}
 }
+
+// A handler's quick path (bot.Quick) answers inline without the full
+// handler; when it declines or panics, the full handler runs.
+func TestCommandQuickPath(t *testing.T) {
+	full := make(chan bot.Command, 4)
+	quickCalls := 0
+	h := NewCommandHandler(CommandOptions{
+		SigningSecret: testSecret, Now: func() time.Time { return testNow }, InlineWait: time.Minute,
+		Handler: bot.WithQuick(replyHandler(full), func(c bot.Command) (bot.Reply, bool) {
+			quickCalls++
+			switch c.Args {
+			case "cached":
+				return bot.Reply{Text: "from memory"}, true
+			case "boom":
+				panic("quick path bug")
+			}
+			return bot.Reply{}, false
+		}),
+	})
+	for i, tc := range []struct{ text, want string }{
+		{"search cached", "from memory"},
+		{"search fresh", "Answer to search fresh"},
+		{"search boom", "Answer to search boom"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, signedRequest(testSecret, testNow, commandBody(tc.text, "https://hooks.slack.com/"+strconv.Itoa(i))))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), tc.want) {
+			t.Errorf("%q: %d %s, want %q", tc.text, rec.Code, rec.Body, tc.want)
+		}
+	}
+	if quickCalls != 3 {
+		t.Errorf("quick path asked %d times, want 3", quickCalls)
+	}
+	close(full)
+	var ran []string
+	for c := range full {
+		ran = append(ran, c.Args)
+	}
+	if strings.Join(ran, ",") != "fresh,boom" {
+		t.Errorf("full handler ran for %v, want fresh and boom", ran)
+	}
+}

@@ -97,6 +97,9 @@ func commandFrom(sc slack.SlashCommand) bot.Command {
 // handler keeps running after run returns; answers it gives later are
 // posted to responseURL. parent bounds the handler's life (with d.timeout).
 func (d *dispatcher) run(parent context.Context, cmd bot.Command, responseURL string) (ackKind, bot.Reply) {
+	if r, ok := d.quick(cmd); ok {
+		return ackReply, r
+	}
 	rs := &responder{d: d, url: responseURL, inlineOpen: true, inline: make(chan bot.Reply, 1)}
 	done := make(chan struct{})
 	go func() {
@@ -130,6 +133,23 @@ func (d *dispatcher) run(parent context.Context, cmd bot.Command, responseURL st
 		return ackReply, r
 	}
 	return ackWorking, bot.Reply{}
+}
+
+// quick asks the handler for an answer from memory (bot.Quick), on the
+// caller's goroutine: a cached search needs no goroutine or timer.
+func (d *dispatcher) quick(cmd bot.Command) (r bot.Reply, ok bool) {
+	q, isQuick := d.handler.(bot.Quick)
+	if !isQuick {
+		return bot.Reply{}, false
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			// the full path runs next and answers, even if it panics too
+			d.log.Error("slack_command_panic", slog.String("command", cmd.Name), slog.Any("error", fmt.Errorf("%v", p)))
+			r, ok = bot.Reply{}, false
+		}
+	}()
+	return q.ServeQuick(cmd)
 }
 
 func (d *dispatcher) payload(r bot.Reply) replyPayload {
