@@ -5,6 +5,10 @@
 // request is signed once (the endpoint refuses replays), with the current
 // time, so the run must start within five minutes.
 //
+// With -floor ADDR it instead serves every request with the same fixed
+// 2 KB JSON, doing no other work: the load generator and kernel's own
+// share of the latency on this machine (FLOOR=1 bash bench/slack-commands.sh).
+//
 // bench/slack-commands.sh runs the whole benchmark.
 package main
 
@@ -13,9 +17,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"digestbot/adapters/slack"
@@ -29,7 +36,12 @@ func main() {
 	n := flag.Int("requests", 300000, "signed requests to write")
 	secret := flag.String("secret", "bench-signing-secret", "Slack signing secret the bot runs with")
 	out := flag.String("out", "requests.txt", "file of requests: signature, tab, body")
+	floor := flag.String("floor", "", "serve a fixed 2 KB reply on this address instead (the harness's floor)")
 	flag.Parse()
+	if *floor != "" {
+		fmt.Fprintln(os.Stderr, "slackload:", serveFloor(*floor))
+		os.Exit(1)
+	}
 	if err := run(*db, *stories, *n, *secret, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "slackload:", err)
 		os.Exit(1)
@@ -82,4 +94,16 @@ func run(db string, stories, n int, secret, out string) error {
 	}
 	fmt.Fprintf(os.Stderr, "slackload: wrote %d signed requests to %s\n", n, out)
 	return f.Close()
+}
+
+// serveFloor answers every request with a fixed JSON body the size of a
+// search reply, after reading the request: nothing of digestbot runs.
+func serveFloor(addr string) error {
+	body := []byte(`{"response_type":"ephemeral","text":"` + strings.Repeat("x", 2000) + `"}`)
+	return http.ListenAndServe(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	}))
 }
