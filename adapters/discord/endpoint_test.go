@@ -322,3 +322,44 @@ func mustHex(s string) []byte {
 	b, _ := hex.DecodeString(s)
 	return b
 }
+
+// A handler's quick path (bot.Quick) answers the interaction inline without
+// the full handler; when it declines or panics, the full handler runs.
+func TestInteractionQuickPath(t *testing.T) {
+	rec := &recorder{}
+	env := newEndpoint(t, func(o *InteractionOptions) {
+		o.Handler = bot.WithQuick(rec, func(c bot.Command) (bot.Reply, bool) {
+			switch c.Args {
+			case "cached":
+				return bot.Reply{Title: "from memory"}, true
+			case "boom":
+				panic("quick path bug")
+			}
+			return bot.Reply{}, false
+		})
+	})
+	for _, tc := range []struct{ value, title string }{
+		{"cached", "from memory"},
+		{"fresh", "/digest search"},
+		{"boom", "/digest search"},
+	} {
+		code, body := serve(env.h, signed(env.priv, env.now, commandBody("search", "query", tc.value)))
+		if code != 200 || body["type"] != float64(4) {
+			t.Fatalf("%s: status %d, type %v", tc.value, code, body["type"])
+		}
+		data := body["data"].(map[string]any)
+		if title := data["embeds"].([]any)[0].(map[string]any)["title"]; title != tc.title {
+			t.Errorf("%s: title %v, want %q", tc.value, title, tc.title)
+		}
+		if am, _ := json.Marshal(data["allowed_mentions"]); string(am) != `{"parse":[]}` {
+			t.Errorf("%s: allowed_mentions = %s", tc.value, am)
+		}
+	}
+	var ran []string
+	for _, c := range rec.Commands() {
+		ran = append(ran, c.Args)
+	}
+	if strings.Join(ran, ",") != "fresh,boom" {
+		t.Errorf("full handler ran for %v, want fresh and boom", ran)
+	}
+}

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -67,6 +68,9 @@ func (x *interactions) answer(ctx, bg context.Context, i *discordgo.Interaction)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		return x.autocomplete(ctx, i), noop
 	case discordgo.InteractionApplicationCommand:
+		if r, ok := x.quick(commandFrom(i)); ok {
+			return &response{Type: respMessage, Data: x.messageData(r)}, noop
+		}
 		return x.command(ctx, bg, i)
 	}
 	return nil, noop
@@ -97,6 +101,23 @@ func (x *interactions) autocomplete(ctx context.Context, i *discordgo.Interactio
 		}
 	}
 	return &response{Type: respAutocomplete, Data: map[string]any{"choices": choices}}
+}
+
+// quick asks the handler for an answer from memory (bot.Quick) on the
+// caller's goroutine: a cached search needs no goroutine, timer or
+// follow-up bookkeeping. A panic there falls back to the full path.
+func (x *interactions) quick(cmd bot.Command) (r bot.Reply, ok bool) {
+	q, isQuick := x.handler.(bot.Quick)
+	if !isQuick {
+		return bot.Reply{}, false
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			x.log.Error("discord_command_panic", slog.String("command", cmd.Name), slog.String("error", fmt.Sprint(p)))
+			r, ok = bot.Reply{}, false
+		}
+	}()
+	return q.ServeQuick(cmd)
 }
 
 // command runs the handler. If it answers within the inline wait, its
