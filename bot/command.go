@@ -91,6 +91,23 @@ type Quick interface {
 	ServeQuick(c Command) (Reply, bool)
 }
 
+// AnswerQuick asks h for a quick answer when h has a quick path. A panic
+// there is recovered and returned as err (with ok false), so that the
+// adapter can log it and run the full handler, which answers either way.
+func AnswerQuick(h Handler, c Command) (r Reply, ok bool, err error) {
+	q, isQuick := h.(Quick)
+	if !isQuick {
+		return Reply{}, false, nil
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			r, ok, err = Reply{}, false, fmt.Errorf("quick path of %q panicked: %v", c.Name, p)
+		}
+	}()
+	r, ok = q.ServeQuick(c)
+	return r, ok, nil
+}
+
 // WithQuick pairs a handler with its quick path: the result implements
 // Handler and Quick.
 func WithQuick(h Handler, quick func(c Command) (Reply, bool)) Handler {

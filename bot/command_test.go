@@ -69,3 +69,25 @@ func TestMuxWithoutFallback(t *testing.T) {
 		t.Errorf("got %+v, want one error reply naming the command", w.replies)
 	}
 }
+
+func TestAnswerQuick(t *testing.T) {
+	plain := HandlerFunc(func(context.Context, Responder, Command) {})
+	if _, ok, err := AnswerQuick(plain, Command{Name: "search"}); ok || err != nil {
+		t.Errorf("handler without a quick path: ok %v, err %v", ok, err)
+	}
+	quick := WithQuick(plain, func(c Command) (Reply, bool) {
+		if c.Args == "boom" {
+			panic("bug")
+		}
+		return Reply{Text: c.Args}, c.Args != ""
+	})
+	if r, ok, err := AnswerQuick(quick, Command{Name: "search", Args: "x"}); !ok || err != nil || r.Text != "x" {
+		t.Errorf("quick answer: %+v %v %v", r, ok, err)
+	}
+	if _, ok, err := AnswerQuick(quick, Command{Name: "search"}); ok || err != nil {
+		t.Errorf("declined: ok %v, err %v", ok, err)
+	}
+	if _, ok, err := AnswerQuick(quick, Command{Name: "search", Args: "boom"}); ok || err == nil || !strings.Contains(err.Error(), `"search"`) {
+		t.Errorf("panic: ok %v, err %v; want an error naming the command", ok, err)
+	}
+}

@@ -3,7 +3,6 @@ package discord
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -105,19 +104,13 @@ func (x *interactions) autocomplete(ctx context.Context, i *discordgo.Interactio
 
 // quick asks the handler for an answer from memory (bot.Quick) on the
 // caller's goroutine: a cached search needs no goroutine, timer or
-// follow-up bookkeeping. A panic there falls back to the full path.
-func (x *interactions) quick(cmd bot.Command) (r bot.Reply, ok bool) {
-	q, isQuick := x.handler.(bot.Quick)
-	if !isQuick {
-		return bot.Reply{}, false
+// follow-up bookkeeping.
+func (x *interactions) quick(cmd bot.Command) (bot.Reply, bool) {
+	r, ok, err := bot.AnswerQuick(x.handler, cmd)
+	if err != nil {
+		x.log.Error("discord_command_panic", slog.String("command", cmd.Name), slog.Any("error", err))
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			x.log.Error("discord_command_panic", slog.String("command", cmd.Name), slog.String("error", fmt.Sprint(p)))
-			r, ok = bot.Reply{}, false
-		}
-	}()
-	return q.ServeQuick(cmd)
+	return r, ok
 }
 
 // command runs the handler. If it answers within the inline wait, its

@@ -137,19 +137,12 @@ func (d *dispatcher) run(parent context.Context, cmd bot.Command, responseURL st
 
 // quick asks the handler for an answer from memory (bot.Quick), on the
 // caller's goroutine: a cached search needs no goroutine or timer.
-func (d *dispatcher) quick(cmd bot.Command) (r bot.Reply, ok bool) {
-	q, isQuick := d.handler.(bot.Quick)
-	if !isQuick {
-		return bot.Reply{}, false
+func (d *dispatcher) quick(cmd bot.Command) (bot.Reply, bool) {
+	r, ok, err := bot.AnswerQuick(d.handler, cmd)
+	if err != nil {
+		d.log.Error("slack_command_panic", slog.String("command", cmd.Name), slog.Any("error", err))
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			// the full path runs next and answers, even if it panics too
-			d.log.Error("slack_command_panic", slog.String("command", cmd.Name), slog.Any("error", fmt.Errorf("%v", p)))
-			r, ok = bot.Reply{}, false
-		}
-	}()
-	return q.ServeQuick(cmd)
+	return r, ok
 }
 
 func (d *dispatcher) payload(r bot.Reply) replyPayload {
