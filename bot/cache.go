@@ -3,6 +3,7 @@ package bot
 import (
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,7 +18,6 @@ type replyCache struct {
 	max     int
 	entries map[string]cachedReply
 	flight  map[string]*call // searches under way, so that concurrent misses share one
-	seq     uint64           // numbers the entries put, for Reply.Key
 }
 
 type call struct {
@@ -31,6 +31,10 @@ type cachedReply struct {
 	reply   Reply
 	expires time.Time
 }
+
+// replyKeys numbers cached replies process-wide, so that a Reply.Key is
+// never given twice, whichever cache gives it.
+var replyKeys atomic.Uint64
 
 func newReplyCache(max int, ttl time.Duration) *replyCache {
 	return &replyCache{ttl: ttl, max: max, entries: map[string]cachedReply{}, flight: map[string]*call{}}
@@ -91,9 +95,9 @@ func (c *replyCache) put(key string, r Reply, now time.Time) Reply {
 		}
 	}
 	// Each entry gets a Key of its own, so that a reply cached again after
-	// a reset (its results may differ) never shares a Key with the old one.
-	c.seq++
-	r.Key = "search/" + strconv.FormatUint(c.seq, 10)
+	// a reset (its results may differ), or by another Service, never shares
+	// a Key with another.
+	r.Key = "reply/" + strconv.FormatUint(replyKeys.Add(1), 10)
 	c.entries[key] = cachedReply{reply: r, expires: now.Add(c.ttl)}
 	return r
 }
