@@ -180,6 +180,21 @@ type Store interface {
 	Close() error
 }
 
+// CheckSave checks what a store's SaveIssue is given: an issue with a feed
+// and a GUID, and valid deliveries. Stores call it first and save nothing
+// when it fails.
+func CheckSave(is *Issue, deliveries []Delivery) error {
+	if is.Feed == "" || is.GUID == "" {
+		return fmt.Errorf("save issue %q of feed %q: feed and guid are required", is.GUID, is.Feed)
+	}
+	for _, d := range deliveries {
+		if err := d.Validate(); err != nil {
+			return fmt.Errorf("save issue %s: %w", is.GUID, err)
+		}
+	}
+	return nil
+}
+
 // Validate checks a delivery handed to SaveIssue: a channel, a known part
 // and a known state ("" means pending).
 func (d Delivery) Validate() error {

@@ -17,13 +17,8 @@ import (
 // row is locked (FOR UPDATE) for the transaction, so replicas saving the
 // same issue at once are serialised: one inserts, the other finds it.
 func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.Delivery) (bot.SaveResult, error) {
-	if is.Feed == "" || is.GUID == "" {
-		return bot.SaveResult{}, fmt.Errorf("postgres: save issue %q of feed %q: feed and guid are required", is.GUID, is.Feed)
-	}
-	for _, d := range deliveries {
-		if err := d.Validate(); err != nil {
-			return bot.SaveResult{}, fmt.Errorf("postgres: save issue %s: %w", is.GUID, err)
-		}
+	if err := bot.CheckSave(is, deliveries); err != nil {
+		return bot.SaveResult{}, fmt.Errorf("postgres: %w", err)
 	}
 	hash := is.Hash()
 	stories, err := storyRows(is)

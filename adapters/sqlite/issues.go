@@ -14,13 +14,8 @@ import (
 // SaveIssue archives is by (Feed, GUID) together with its deliveries, in
 // one transaction; see bot.Store for what each outcome writes.
 func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.Delivery) (bot.SaveResult, error) {
-	if is.Feed == "" || is.GUID == "" {
-		return bot.SaveResult{}, fmt.Errorf("sqlite: save issue %q of feed %q: feed and guid are required", is.GUID, is.Feed)
-	}
-	for _, d := range deliveries {
-		if err := d.Validate(); err != nil {
-			return bot.SaveResult{}, fmt.Errorf("sqlite: save issue %s: %w", is.GUID, err)
-		}
+	if err := bot.CheckSave(is, deliveries); err != nil {
+		return bot.SaveResult{}, fmt.Errorf("sqlite: %w", err)
 	}
 	hash := is.Hash()
 	now := dbTime(time.Now())

@@ -47,6 +47,30 @@ func testIssues(t *testing.T, open opener) {
 		}
 	})
 
+	t.Run("RefusesIncompleteSave", func(t *testing.T) {
+		s := open(t)
+		ensure(t, s, feedA)
+		noGUID := newIssue("", t0, 1)
+		badPart := newIssue("g2", t0, 1)
+		ds := deliveriesFor(badPart, "C1")
+		ds[len(ds)-1].Part = "sidebar"
+		for _, tc := range []struct {
+			is *bot.Issue
+			ds []bot.Delivery
+		}{
+			{noGUID, nil},
+			{badPart, ds},
+			{newIssue("g3", t0, 0), []bot.Delivery{{Part: bot.PartLead}}}, // no channel
+		} {
+			if _, err := s.SaveIssue(ctx, tc.is, tc.ds); err == nil {
+				t.Errorf("SaveIssue(%q) with %+v: no error", tc.is.GUID, tc.ds)
+			}
+		}
+		if n, err := s.CountIssues(ctx, ""); err != nil || n != 0 {
+			t.Errorf("after refused saves: %d issues (err %v), want 0: nothing may be half-saved", n, err)
+		}
+	})
+
 	t.Run("RoundTripNoRoundupNoDate", func(t *testing.T) {
 		s := open(t)
 		is := newIssue("g1", time.Time{}, 0)
