@@ -26,6 +26,9 @@ type FeedPlan struct {
 	Interval      time.Duration // 0 means DefaultInterval
 	DeliverNewest int           // on the first poll, deliver only this many newest issues
 	Channels      []Channel
+	// RespectTTL lets the feed's <ttl> or Cache-Control max-age lengthen
+	// Interval; otherwise the configured interval wins.
+	RespectTTL bool
 }
 
 // Poller polls due feeds, archives their issues and queues deliveries.
@@ -187,7 +190,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 		}
 		rec.Title, rec.ETag, rec.LastModified = res.Title, res.ETag, res.LastModified
 		wait := interval
-		if res.TTL > wait {
+		if plan.RespectTTL && res.TTL > wait {
 			wait = min(res.TTL, MaxBackoff)
 		}
 		rec.NextPoll = start.Add(wait + p.jitter(interval/10))

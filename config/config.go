@@ -32,6 +32,12 @@ type Config struct {
 	Slack         Slack     `yaml:"slack"`
 	Discord       Discord   `yaml:"discord"`
 
+	// Push on publish (Ghost webhooks, WebSub) and polling politeness.
+	RespectTTL     bool   `yaml:"respect_ttl" help:"Let a feed's <ttl> (Ghost says 60 minutes) or Cache-Control max-age lengthen its poll interval; false polls at the configured interval."`
+	PublicURL      string `yaml:"public_url" help:"The bot's public base URL (https://digestbot.example.org), reachable by WebSub hubs; needed to subscribe to feeds that name a hub. Empty: no WebSub."`
+	EditorsChannel string `yaml:"editors_channel" help:"Name of a channel that receives a preview of how a scheduled Ghost post will be split; empty: no previews."`
+	Ghost          Ghost  `yaml:"ghost"`
+
 	// Source is the file the settings were read from; "" when none.
 	Source string `yaml:"-"`
 }
@@ -44,11 +50,27 @@ type Outbox struct {
 
 // Feed is one newsletter feed to poll.
 type Feed struct {
-	URL           string   `yaml:"url"`                      // http(s) URL, file:// URL or local path
-	Name          string   `yaml:"name,omitempty"`           // display name; "" uses the feed's title
-	Interval      Duration `yaml:"interval,omitempty"`       // 0 uses Config.Interval
-	Channels      []string `yaml:"channels,omitempty"`       // names of channels; empty means all
-	DeliverNewest *int     `yaml:"deliver_newest,omitempty"` // nil uses Config.DeliverNewest
+	URL           string     `yaml:"url"`                      // http(s) URL, file:// URL or local path
+	Name          string     `yaml:"name,omitempty"`           // display name; "" uses the feed's title
+	Interval      Duration   `yaml:"interval,omitempty"`       // 0 uses Config.Interval
+	Channels      []string   `yaml:"channels,omitempty"`       // names of channels; empty means all
+	DeliverNewest *int       `yaml:"deliver_newest,omitempty"` // nil uses Config.DeliverNewest
+	RespectTTL    *bool      `yaml:"respect_ttl,omitempty"`    // nil uses Config.RespectTTL
+	Ghost         *FeedGhost `yaml:"ghost,omitempty"`          // this feed's Ghost site, when several are configured
+}
+
+// Ghost holds the settings for a Ghost site's webhooks and Content API.
+type Ghost struct {
+	WebhookSecret    Secret `yaml:"webhook_secret" help:"Secret of the Ghost custom integration's webhooks (Settings → Integrations); POST /ghost/webhook accepts only requests signed with it."`
+	LegacySignatures bool   `yaml:"legacy_signatures" help:"Also accept webhooks signed the pre-2024 way (body only, timestamp unsigned): only for Ghost versions older than 5.87."`
+	ContentAPIKey    Secret `yaml:"content_api_key" help:"Content API key of the Ghost custom integration; lets backfill read every post, not only the newest 15 in the feed."`
+}
+
+// FeedGhost is one feed's own Ghost credentials, for configurations with
+// several Ghost sites. Empty fields use the ghost section's.
+type FeedGhost struct {
+	WebhookSecret Secret `yaml:"webhook_secret,omitempty"`
+	ContentAPIKey Secret `yaml:"content_api_key,omitempty"`
 }
 
 // Channel is one place posts go to.

@@ -367,7 +367,8 @@ func TestEnvVarsNaming(t *testing.T) {
 			secrets[v.Key] = true
 		}
 	}
-	want := map[string]bool{"db": true, "slack.bot_token": true, "slack.signing_secret": true, "slack.app_token": true, "discord.bot_token": true, "discord.webhook_url": true}
+	want := map[string]bool{"db": true, "slack.bot_token": true, "slack.signing_secret": true, "slack.app_token": true, "discord.bot_token": true, "discord.webhook_url": true,
+		"ghost.webhook_secret": true, "ghost.content_api_key": true}
 	if !reflect.DeepEqual(secrets, want) {
 		t.Errorf("secret keys = %v, want %v", secrets, want)
 	}

@@ -9,6 +9,10 @@ type FeedPlan struct {
 	Interval      time.Duration
 	DeliverNewest int
 	Channels      []string // names of channels from Resolve
+	RespectTTL    bool     // <ttl> and max-age may lengthen Interval
+	// Ghost credentials of this feed: its own, else the ghost section's.
+	GhostWebhookSecret Secret
+	GhostContentAPIKey Secret
 }
 
 // Resolve returns the feeds and channels to run. Channels are the
@@ -55,10 +59,24 @@ func (c *Config) Resolve() ([]FeedPlan, []Channel) {
 		if len(f.Channels) > 0 {
 			p.Channels = clone(f.Channels)
 		}
+		p.RespectTTL = c.RespectTTL
+		if f.RespectTTL != nil {
+			p.RespectTTL = *f.RespectTTL
+		}
+		p.GhostWebhookSecret, p.GhostContentAPIKey = c.Ghost.WebhookSecret, c.Ghost.ContentAPIKey
+		if f.Ghost != nil {
+			if f.Ghost.WebhookSecret != "" {
+				p.GhostWebhookSecret = f.Ghost.WebhookSecret
+			}
+			if f.Ghost.ContentAPIKey != "" {
+				p.GhostContentAPIKey = f.Ghost.ContentAPIKey
+			}
+		}
 		feeds = append(feeds, p)
 	}
 	if c.FeedURL != "" {
-		feeds = append(feeds, FeedPlan{URL: c.FeedURL, Interval: c.Interval.D(), DeliverNewest: c.DeliverNewest, Channels: clone(all)})
+		feeds = append(feeds, FeedPlan{URL: c.FeedURL, Interval: c.Interval.D(), DeliverNewest: c.DeliverNewest, Channels: clone(all),
+			RespectTTL: c.RespectTTL, GhostWebhookSecret: c.Ghost.WebhookSecret, GhostContentAPIKey: c.Ghost.ContentAPIKey})
 	}
 	return feeds, chans
 }

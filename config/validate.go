@@ -61,6 +61,7 @@ func (c *Config) Validate() error {
 	c.validateSlack(&ps)
 	c.validateDiscord(&ps)
 	c.validateChannels(&ps, chans)
+	c.validatePush(&ps, chans)
 	return errors.Join(ps...)
 }
 

@@ -91,6 +91,7 @@ func parse(data []byte, feedURL string, s *splitter) (*parsedFeed, error) {
 			k = kinds[i]
 		}
 		is := s.issue(it, base, k)
+		dropSiteRef(&is, base) // i14: Ghost's ?ref=<site>, see siteref.go
 		is.Feed = feedURL
 		is.Newsletter = out.title
 		out.issues = append(out.issues, is)
