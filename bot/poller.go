@@ -135,6 +135,7 @@ type PollResult struct {
 	Inserted    int // new issues archived
 	Updated     int // issues whose content changed
 	Queued      int // deliveries queued
+	Duplicates  int // items ignored because an earlier item had the same GUID
 }
 
 // Poll fetches one feed now, archives its issues and queues deliveries,
@@ -159,6 +160,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 	switch {
 	case errors.Is(err, ErrNotModified):
 		out.NotModified = true
+		err = nil // nothing changed is not a failure
 		rec.NextPoll = start.Add(interval + p.jitter(interval/10))
 		p.observer().Polled(f.URL, "not_modified", p.now().Sub(start))
 		log.Debug("feed_not_modified")
@@ -213,16 +215,26 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 // archive saves a fetched feed's issues, oldest first, with deliveries.
 func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *FetchResult) (PollResult, error) {
 	out := PollResult{Issues: len(res.Issues)}
-	issues := make([]*Issue, len(res.Issues))
+	issues := make([]*Issue, 0, len(res.Issues))
+	seen := make(map[string]bool, len(res.Issues))
 	for i := range res.Issues {
 		is := &res.Issues[i]
+		// A GUID twice in one feed: the first occurrence in feed order wins,
+		// every poll, so the archive and the posts never flip between them.
+		if seen[is.GUID] {
+			out.Duplicates++
+			p.log().Warn("feed_duplicate_guid", slog.String("feed", f.URL), slog.String("guid", is.GUID),
+				slog.String("title", is.Title), slog.String("hint", "the feed lists this GUID more than once; the first item is used, the others ignored"))
+			continue
+		}
+		seen[is.GUID] = true
 		is.Feed = f.URL
 		if plan.Name != "" {
 			is.Newsletter = plan.Name
 		} else if is.Newsletter == "" {
 			is.Newsletter = res.Title
 		}
-		issues[i] = is
+		issues = append(issues, is)
 	}
 	// Oldest first, so that archive order and delivery order follow publication.
 	// Feed order (newest first) breaks ties and undated issues.
