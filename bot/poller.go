@@ -92,7 +92,7 @@ func (p *Poller) plan(url string) (FeedPlan, bool) {
 func (p *Poller) Register(ctx context.Context) error {
 	for _, f := range p.Feeds {
 		if err := p.Store.EnsureFeed(ctx, f.URL); err != nil {
-			return fmt.Errorf("bot: register feed %s: %w", f.URL, err)
+			return fmt.Errorf("bot: register feed %s: %w", RedactURL(f.URL), err)
 		}
 	}
 	return nil
@@ -152,7 +152,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	log := p.log().With(slog.String("feed", f.URL))
+	log := p.log().With(slog.String("feed", RedactURL(f.URL)))
 
 	res, err := p.Source.Fetch(ctx, f)
 	var out PollResult
@@ -167,7 +167,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 	case err != nil:
 		if ctx.Err() != nil {
 			// Shutting down: release the lease and try again at once next time.
-			rec.Err = "interrupted: " + err.Error()
+			rec.Err = "interrupted: " + RedactText(err.Error())
 			rec.NextPoll = start
 			_ = p.Store.RecordPoll(context.WithoutCancel(ctx), f.URL, rec)
 			return out, err
@@ -177,15 +177,15 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 		if ra, ok := RetryAfter(err); ok && ra > wait {
 			wait = min(ra, 24*time.Hour)
 		}
-		rec.Err = err.Error()
+		rec.Err = RedactText(err.Error())
 		rec.NextPoll = start.Add(wait + p.jitter(wait/10))
 		p.observer().Polled(f.URL, "error", p.now().Sub(start))
-		log.Warn("feed_poll_failed", slog.Any("error", err), slog.Int("consecutive_failures", failures), slog.Time("next_poll", rec.NextPoll))
+		log.Warn("feed_poll_failed", slog.String("error", RedactText(err.Error())), slog.Int("consecutive_failures", failures), slog.Time("next_poll", rec.NextPoll))
 	default:
 		out, err = p.archive(ctx, f, plan, res)
 		if err != nil {
 			// The store failed: keep the validators so the issues are fetched again.
-			rec.Err = err.Error()
+			rec.Err = RedactText(err.Error())
 			rec.NextPoll = start.Add(MinInterval)
 			_ = p.Store.RecordPoll(context.WithoutCancel(ctx), f.URL, rec)
 			return out, &storeError{err}
@@ -201,13 +201,13 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 			slog.Int("updated", out.Updated), slog.Int("queued", out.Queued))
 	}
 	if rerr := p.Store.RecordPoll(ctx, f.URL, rec); rerr != nil {
-		return out, &storeError{fmt.Errorf("bot: record poll of %s: %w", f.URL, rerr)}
+		return out, &storeError{fmt.Errorf("bot: record poll of %s: %w", RedactURL(f.URL), rerr)}
 	}
 	if (out.Inserted > 0 || out.Updated > 0) && p.Queued != nil {
 		p.Queued()
 	}
 	if err != nil {
-		return out, fmt.Errorf("bot: poll %s: %w", f.URL, err)
+		return out, fmt.Errorf("bot: poll %s: %w", RedactURL(f.URL), redactErr(err))
 	}
 	return out, nil
 }
@@ -254,7 +254,7 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 	if f.LastSuccess.IsZero() {
 		n, err := p.Store.CountIssues(ctx, f.URL)
 		if err != nil {
-			return out, fmt.Errorf("bot: count issues of %s: %w", f.URL, err)
+			return out, fmt.Errorf("bot: count issues of %s: %w", RedactURL(f.URL), err)
 		}
 		if n == 0 {
 			deliverFrom = max(0, len(order)-plan.DeliverNewest)
@@ -268,7 +268,7 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 		}
 		r, err := p.Store.SaveIssue(ctx, is, ds)
 		if err != nil {
-			return out, fmt.Errorf("bot: save issue %q of %s: %w", is.GUID, f.URL, err)
+			return out, fmt.Errorf("bot: save issue %q of %s: %w", is.GUID, RedactURL(f.URL), err)
 		}
 		switch r.Status {
 		case SaveInserted:

@@ -79,7 +79,7 @@ func (s *Service) Mux() *Mux {
 }
 
 func (s *Service) fail(ctx context.Context, w Responder, c Command, what string, err error) {
-	s.log().Error("command_failed", slog.String("command", c.Name), slog.String("platform", c.Platform), slog.Any("error", err))
+	s.log().Error("command_failed", slog.String("command", c.Name), slog.String("platform", c.Platform), slog.String("error", RedactText(err.Error())))
 	_ = w.Respond(ctx, Reply{Text: "Sorry, " + what + " failed. The error is in the bot's log; please try again later.", Error: true})
 }
 
@@ -284,8 +284,13 @@ func FeedsReply(states []FeedState, now time.Time) Reply {
 	}
 	for _, f := range states {
 		title := f.Title
+		shown := RedactURL(f.URL)
 		if title == "" {
-			title = f.URL
+			title = shown
+		}
+		link := ""
+		if shown == f.URL {
+			link = httpURL(f.URL) // a link only when it shows no secret
 		}
 		var meta []string
 		if f.LastPoll.IsZero() {
@@ -300,9 +305,9 @@ func FeedsReply(states []FeedState, now time.Time) Reply {
 				meta = append(meta, "poll due now")
 			}
 		}
-		sec := Section{Title: title, URL: httpURL(f.URL), Meta: strings.Join(meta, " · ")}
+		sec := Section{Title: title, URL: link, Meta: strings.Join(meta, " · ")}
 		if f.LastError != "" {
-			sec.Text = fmt.Sprintf("Failing (%d in a row): %s", f.ConsecutiveFailures, cut(f.LastError, 300))
+			sec.Text = fmt.Sprintf("Failing (%d in a row): %s", f.ConsecutiveFailures, cut(RedactText(f.LastError), 300))
 		} else if !f.LastSuccess.IsZero() {
 			sec.Text = "OK"
 		}

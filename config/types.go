@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"digestbot/bot"
 )
 
 // redacted is what a set secret prints as.
@@ -60,30 +61,9 @@ func (d DSN) IsPostgres() bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
-// String returns the address with any password masked. A PostgreSQL
-// address that does not parse as a URL is redacted whole.
-func (d DSN) String() string {
-	if !d.IsPostgres() {
-		return string(d)
-	}
-	u, err := url.Parse(string(d))
-	if err != nil {
-		return redacted
-	}
-	if u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "xxxxx")
-		}
-	}
-	q := u.Query()
-	for k := range q {
-		if strings.EqualFold(k, "password") {
-			q[k] = []string{"xxxxx"}
-			u.RawQuery = q.Encode()
-		}
-	}
-	return u.String()
-}
+// String returns the address with any password masked (URL or keyword
+// form), by bot.RedactDSN.
+func (d DSN) String() string { return bot.RedactDSN(string(d)) }
 
 // GoString keeps %#v from printing the password.
 func (d DSN) GoString() string { return fmt.Sprintf("config.DSN(%q)", d.String()) }

@@ -61,7 +61,8 @@ func TestDSN(t *testing.T) {
 		{"postgres://bot:SEKRET@db:5432/digest", true, "postgres://bot:xxxxx@db:5432/digest"},
 		{"postgresql://bot@db/digest", true, "postgresql://bot@db/digest"},
 		{"POSTGRES://db/digest?password=SEKRET&sslmode=require", true, "postgres://db/digest?password=xxxxx&sslmode=require"},
-		{"postgres://bot:SEKRET@db:bad port/x", true, "[redacted]"},
+		{"postgres://bot:SEKRET@db:bad port/x", true, "postgres://bot:xxxxx@db:bad port/x"},
+		{"host=db user=bot password=SEKRET", false, "host=db user=bot password=xxxxx"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.want, func(t *testing.T) {

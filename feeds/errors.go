@@ -4,9 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
+
+	"digestbot/bot"
 )
 
 // Sentinel errors, checked with errors.Is. Every error Fetch returns wraps
@@ -63,28 +64,10 @@ func (e *RetryLaterError) Unwrap() error { return e.Status }
 // RetryAfter is how long the server asked to wait.
 func (e *RetryLaterError) RetryAfter() time.Duration { return e.Status.RetryAfter }
 
-// RedactURL returns raw fit for logs and error messages: user information
-// is dropped and a query is replaced by "?…", since both may carry secrets
-// (tokens, keys). A string that does not parse as a URL is returned as
-// "<invalid url>" unless it is a plain local path.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<invalid url>"
-	}
-	if u.Scheme == "" || u.Scheme == "file" || len(u.Scheme) == 1 {
-		return raw // a local path: nothing secret in it
-	}
-	u.User = nil
-	u.Fragment, u.RawFragment = "", ""
-	q := u.RawQuery != "" || u.ForceQuery
-	u.RawQuery, u.ForceQuery = "", false
-	s := u.String()
-	if q {
-		s += "?…"
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
-}
+// RedactURL is bot.RedactURL, the one URL redaction of digestbot.
+//
+// Deprecated: call bot.RedactURL.
+func RedactURL(raw string) string { return bot.RedactURL(raw) }
 
 // parseRetryAfter reads a Retry-After value: delay-seconds or an HTTP date.
 // It returns 0 when the header is absent or unusable, and caps the wait at a

@@ -46,7 +46,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	where := redactURL(url)
+	where := bot.RedactDSN(url)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w (want postgres://user:password@host:5432/database)", where, scrub(err, url))
@@ -75,36 +75,6 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 func (s *Store) Close() error {
 	s.pool.Close()
 	return nil
-}
-
-// redactURL returns a database URL with its password, if any, replaced by
-// "xxxxx", for logs and errors. It copes with URLs that do not parse and
-// with the keyword form (host=… password=…).
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Scheme != "" {
-		if u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.UserPassword(u.User.Username(), "xxxxx")
-			}
-		}
-		q := u.Query()
-		changed := false
-		for k := range q {
-			if strings.EqualFold(k, "password") {
-				q[k] = []string{"xxxxx"}
-				changed = true
-			}
-		}
-		if changed {
-			u.RawQuery = q.Encode()
-		}
-		return u.String()
-	}
-	out := raw
-	if i, j, ok := userinfoPassword(raw); ok {
-		out = raw[:i] + "xxxxx" + raw[j:]
-	}
-	return passwordParam.ReplaceAllString(out, "${1}xxxxx")
 }
 
 // passwordParam matches password=… in a query string or keyword form,

@@ -87,7 +87,7 @@ func New(opts Options) (*Client, error) {
 	if opts.APIURL != "" {
 		u, err := url.Parse(opts.APIURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("slack: API URL %q is not an http(s) URL: set DIGESTBOT_SLACK_API_URL like https://slack.com/api/", redactURL(opts.APIURL))
+			return nil, fmt.Errorf("slack: API URL %q is not an http(s) URL: set DIGESTBOT_SLACK_API_URL like https://slack.com/api/", bot.RedactURL(opts.APIURL))
 		}
 		c.apiURL = opts.APIURL
 		if !strings.HasSuffix(c.apiURL, "/") {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -121,15 +120,4 @@ func (c *Client) redact(s string) string {
 		s = strings.ReplaceAll(s, c.token, "[redacted]")
 	}
 	return s
-}
-
-// redactURL hides user info and query of a URL for messages.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	return u.String()
 }

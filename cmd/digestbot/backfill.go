@@ -76,7 +76,7 @@ func cmdBackfill(ctx context.Context, e env, args []string) error {
 		}
 		prog.done()
 		fmt.Fprintf(e.stdout, "backfill %s: %d issues read, %d archived, %d updated; nothing was posted\n",
-			feeds.RedactURL(feed), total, inserted, updated)
+			bot.RedactURL(feed), total, inserted, updated)
 		return nil
 	})
 }

@@ -228,7 +228,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 					next = "in " + bot.Approx(d)
 				}
 			}
-			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\n", feeds.RedactURL(f.URL), n, last, next, f.ConsecutiveFailures, oneLine(f.LastError, 80))
+			fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%d\t%s\n", bot.RedactURL(f.URL), n, last, next, f.ConsecutiveFailures, oneLine(bot.RedactText(f.LastError), 80))
 		}
 		w.Flush()
 
@@ -251,7 +251,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 				if d.Part == bot.PartRoundup {
 					part = fmt.Sprintf("roundup %d", d.Item+1)
 				}
-				fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%d\t%s\n", d.ID, d.IssueID, d.Channel, part, d.Attempts, oneLine(d.LastError, 100))
+				fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%d\t%s\n", d.ID, d.IssueID, d.Channel, part, d.Attempts, oneLine(bot.RedactText(d.LastError), 100))
 			}
 			w.Flush()
 		}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"digestbot/adapters/slack"
+)
+
+// chatFake is a Slack Web API stand-in that records every request body:
+// what the bot says in chat.
+type chatFake struct {
+	mu   sync.Mutex
+	seen bytes.Buffer
+	srv  *httptest.Server
+}
+
+func newChatFake(t *testing.T) *chatFake {
+	f := &chatFake{}
+	var ts atomic.Int64
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		f.mu.Lock()
+		f.seen.WriteString(r.URL.String() + "\n")
+		// The token is sent to the platform as it must be; what the
+		// channel shows is the rest.
+		f.seen.Write(bytes.ReplaceAll(b, []byte(r.FormValue("token")), nil))
+		f.seen.WriteString("\n")
+		f.mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case strings.HasSuffix(r.URL.Path, "chat.postMessage"):
+			n := ts.Add(1)
+			io.WriteString(w, `{"ok":true,"channel":"C0123ABCD","ts":"1700000000.`+strconv.FormatInt(100000+n, 10)+`"}`)
+		default:
+			io.WriteString(w, `{"ok":true,"messages":[]}`)
+		}
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *chatFake) said() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.seen.String()
+}
+
+// TestNoSecretInAnyOutput puts credentials and query secrets into every
+// setting that takes a URL or an address (none of them secret keys) and
+// checks that no output shows them: stdout, stderr and logs of config
+// check, run --once, status and backfill, what the bot says in chat (posts
+// and a /digest feeds reply) and /metrics.
+func TestNoSecretInAnyOutput(t *testing.T) {
+	const secret = "S3CR3T"
+	feedXML, err := os.ReadFile(sampleFeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feedSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/good" {
+			w.Write(feedXML)
+			return
+		}
+		http.Error(w, "boom", http.StatusInternalServerError)
+	}))
+	defer feedSrv.Close()
+	chat := newChatFake(t)
+	host := strings.TrimPrefix(feedSrv.URL, "http://")
+	good := "http://reader:" + secret + "1@" + host + "/good?format=rss&token=" + secret + "2"
+	bad := "http://" + secret + "3tokenasuser@" + host + "/bad?api_key=" + secret + "4&sig=" + secret + "5"
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "digestbot.yaml")
+	yaml := "feeds:\n  - url: " + good + "\n  - url: " + bad + "\nchannels:\n  - name: team\n    platform: slack\n    id: C0123ABCD\n    layout: combined\n"
+	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	apiURL := strings.Replace(chat.srv.URL, "http://", "http://apiuser:"+secret+"6@", 1) + "/api/"
+	vars := map[string]string{
+		"DIGESTBOT_DB":                   filepath.Join(dir, "bot.db"),
+		"DIGESTBOT_HTTP_ADDR":            "127.0.0.1:0",
+		"DIGESTBOT_SLACK_BOT_TOKEN":      "xoxb-1-" + secret + "7",
+		"DIGESTBOT_SLACK_SIGNING_SECRET": secret + "8",
+		"DIGESTBOT_SLACK_COMMANDS":       "http",
+		"DIGESTBOT_SLACK_API_URL":        apiURL,
+		"DIGESTBOT_DISCORD_API_URL":      "https://du:" + secret + "9@discord.example/api/v10/?token=" + secret + "10",
+		"DIGESTBOT_USER_AGENT":           "digestbot-test (+https://ua:" + secret + "11@example.org/?key=" + secret + "12)",
+		"DIGESTBOT_LOG_LEVEL":            "debug",
+	}
+	var all strings.Builder
+	record := func(what string, code int, out, stderr string) {
+		all.WriteString("== " + what + " exit " + strconv.Itoa(code) + "\n" + out + stderr)
+	}
+	for i, db := range []string{"postgres://bot:" + secret + "13@db:5432/x?sslmode=disable", "host=db user=bot password=" + secret + "14", vars["DIGESTBOT_DB"]} {
+		v := clone(vars)
+		v["DIGESTBOT_DB"] = db
+		code, out, stderr := digestbot(t, v, "config", "check", "--config", cfgFile)
+		record("config check db #"+strconv.Itoa(i), code, out, stderr)
+	}
+	code, out, stderr := digestbot(t, vars, "run", "--once", "--config", cfgFile)
+	record("run --once", code, out, stderr)
+	if code == 0 {
+		t.Errorf("run --once with a failing feed exited 0")
+	}
+	if !strings.Contains(chat.said(), "chat.postMessage") {
+		t.Errorf("nothing was posted to the chat fake:\n%s", stderr)
+	}
+	code, out, stderr = digestbot(t, vars, "status", "--config", cfgFile)
+	record("status", code, out, stderr)
+	if !strings.Contains(out, "/bad?api_key=xxxxx&sig=xxxxx") {
+		t.Errorf("status does not show the failing feed redacted:\n%s", out)
+	}
+	code, out, stderr = digestbot(t, vars, "backfill", "--config", cfgFile, good)
+	record("backfill", code, out, stderr)
+
+	// /digest feeds over the HTTP endpoint, and /metrics.
+	var logs bytes.Buffer
+	e := env{stdout: &logs, stderr: &logs, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	cfg, err := loadConfig(cfgFile, e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := buildApp(context.Background(), cfg, e, newLogger(cfg, &logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.store.Close()
+	var ready atomic.Bool
+	ready.Store(true)
+	srv, ln, err := a.httpServer(&ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	form := url.Values{"command": {"/digest"}, "text": {"feeds"}, "user_id": {"U1"}, "channel_id": {"C1"},
+		"response_url": {chat.srv.URL + "/response"}}
+	body := []byte(form.Encode())
+	req, _ := http.NewRequest("POST", base+"/slack/commands", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	req.Header.Set("X-Slack-Signature", slack.Sign(secret+"8", ts, body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	record("/digest feeds", resp.StatusCode, string(reply), "")
+	if !strings.Contains(string(reply)+chat.said(), "/bad?") || !strings.Contains(string(reply)+chat.said(), "sig=xxxxx") {
+		t.Errorf("/digest feeds does not show the untitled feed redacted:\n%s", reply)
+	}
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsBody, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	record("/metrics", mresp.StatusCode, string(metricsBody), "")
+	record("logs", 0, logs.String(), "")
+	record("chat", 0, chat.said(), "")
+
+	if i := strings.Index(all.String(), secret); i >= 0 {
+		s := all.String()
+		lo, hi := max(0, i-300), min(len(s), i+100)
+		t.Errorf("a secret was shown:\n…%s…", s[lo:hi])
+	}
+}
+
+func clone(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
