@@ -16,7 +16,9 @@ import (
 )
 
 // Issue is one newsletter issue: one feed item, split into a lead story and
-// roundup items.
+// roundup items. The items may be grouped in named sections (a newsletter's
+// "Quick hits", "Elsewhere"...): each item's Story.Section names its
+// section, and consecutive items with the same name form one section.
 type Issue struct {
 	ID         int64     // assigned by the Store; 0 until saved
 	Feed       string    // URL of the feed the issue came from
@@ -28,15 +30,20 @@ type Issue struct {
 	Standfirst string    // one-sentence summary, "" when the feed has none
 	Image      string    // feature image URL, "" when none
 	Lead       Story     // the lead story
-	Roundup    []Story   // roundup items, in issue order; empty when !Split
-	Split      bool      // whether a roundup marker was found
+	Roundup    []Story   // roundup items of every section, in issue order; empty when !Split
+	Split      bool      // whether any roundup item was found
 }
 
 // Story is the lead story or one roundup item.
 type Story struct {
 	Paragraphs []Paragraph
-	URL        string   // first http(s) link in the story, "" when none
+	URL        string   // the story's main link: its first http(s) link that is not a share, subscribe or tracking link; "" when none
 	Links      []string // every http(s) link, in order, without duplicates
+	// Section is the name of the roundup section the item belongs to
+	// ("Quick hits"); "" for the lead and for items of an unnamed section.
+	// Empty, it is left out of the JSON form, so Hash is unchanged for
+	// issues without named sections.
+	Section string `json:",omitempty"`
 }
 
 // Paragraph is one block of text made of inline spans.

@@ -19,6 +19,9 @@ type block struct {
 	kind    atom.Atom // innermost block element around the text, 0 for none
 	heading bool
 	bullet  bool
+	li      int32 // id of the outermost <li> around the text, 0 for none
+	brEnd   bool  // ended by a <br>: the next block continues the same element
+	brLine  bool  // one line of a <br>-separated list of links (see joinLines)
 }
 
 // text returns the block's plain text.
@@ -27,7 +30,8 @@ func (b *block) text() string { return bot.Paragraph{Spans: b.spans}.Text() }
 // tokenized is what one pass over an HTML body yields.
 type tokenized struct {
 	blocks []block
-	image  string // src of the first <img> before any text, absolute http(s)
+	image  string   // src of the first usable <img> before any text, absolute http(s)
+	hidden []string // text of hidden elements, when explaining
 }
 
 // openTag is an element on the tokenizer's stack of open elements.
@@ -37,6 +41,8 @@ type openTag struct {
 	href   string // for <a>: absolute http(s) link, "" when none or dropped
 	bold   bool
 	italic bool
+	id     int32 // for <li>: its number in the body
+	at     int32 // for <sup>: length of the block's text when it opened
 }
 
 // tokenizer turns HTML into blocks of formatted spans in one pass with
@@ -56,6 +62,11 @@ type tokenizer struct {
 	hasText bool       // the block has a visible character
 	skip    atom.Atom  // element being skipped with its content, 0 for none
 	skipN   int        // its nesting depth
+	liSeq   int32      // <li> elements seen
+
+	explain    bool   // collect the text of hidden elements
+	skipHidden bool   // the element skipped is hidden
+	hiddenText []byte // its text so far
 }
 
 // blockAtoms end the current block when they open or close.
@@ -90,24 +101,6 @@ var widgetAtoms = map[atom.Atom]bool{
 var widgetClasses = []string{
 	"sharedaddy", "jp-relatedposts", "subscription-widget", "share-buttons", "social-share",
 	"subscribe-widget", "post-share", "kg-signup-card",
-}
-
-// isWidget reads the current tag's class attribute.
-func isWidget(z *html.Tokenizer) bool {
-	for {
-		k, v, more := z.TagAttr()
-		if string(k) == "class" {
-			for _, c := range widgetClasses {
-				if bytes.Contains(v, []byte(c)) {
-					return true
-				}
-			}
-			return false
-		}
-		if !more {
-			return false
-		}
-	}
 }
 
 // Element flags, looked up once per tag.
@@ -149,9 +142,15 @@ var scratchPool = sync.Pool{New: func() any {
 // tokenize splits body into blocks, resolving links against base (nil:
 // only absolute links are kept).
 func tokenize(body string, base *url.URL) tokenized {
+	return tokenizeExplain(body, base, false)
+}
+
+// tokenizeExplain is tokenize that, when explain is set, also returns
+// the text of the hidden elements it dropped.
+func tokenizeExplain(body string, base *url.URL, explain bool) tokenized {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
-	t := tokenizer{base: base, stack: sc.stack[:0], buf: sc.buf[:0], marks: sc.marks[:0]}
+	t := tokenizer{base: base, stack: sc.stack[:0], buf: sc.buf[:0], marks: sc.marks[:0], explain: explain}
 	defer func() { sc.stack, sc.buf, sc.marks = t.stack[:0], t.buf[:0], t.marks[:0] }()
 	t.out.blocks = make([]block, 0, 16)
 	z := html.NewTokenizer(strings.NewReader(body))
@@ -159,11 +158,16 @@ func tokenize(body string, base *url.URL) tokenized {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
-			t.flush()
+			t.flush(false)
+			t.endSkip()
+			joinLines(&t.out)
 			return t.out
 		case html.TextToken:
 			if t.skip == 0 {
 				t.text(z.Text())
+			} else if t.skipHidden && t.explain && len(t.hiddenText) < 120 {
+				t.hiddenText = append(t.hiddenText, z.Text()...)
+				t.hiddenText = append(t.hiddenText, ' ')
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
@@ -188,7 +192,7 @@ func tokenize(body string, base *url.URL) tokenized {
 				if a == t.skip {
 					t.skipN--
 					if t.skipN == 0 {
-						t.skip = 0
+						t.endSkip()
 					}
 				}
 				continue
@@ -198,39 +202,46 @@ func tokenize(body string, base *url.URL) tokenized {
 	}
 }
 
-func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing bool) {
-	switch a {
-	case atom.Br, atom.Wbr:
-		if a == atom.Br {
-			t.space = true
+// endSkip ends the skipping of an element, noting a hidden one's text.
+func (t *tokenizer) endSkip() {
+	if t.skipHidden && t.explain {
+		if txt := collapse(string(t.hiddenText)); txt != "" {
+			t.out.hidden = append(t.out.hidden, txt)
 		}
+	}
+	t.skip, t.skipN, t.skipHidden, t.hiddenText = 0, 0, false, t.hiddenText[:0]
+}
+
+func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing bool) {
+	flags := atomFlags[a]
+	at := tagAttrs{w: -1, h: -1}
+	if hasAttr {
+		at = t.readAttrs(z, a, flags)
+	}
+	switch a {
+	case atom.Br:
+		t.flush(true)
+		return
+	case atom.Wbr:
 		return
 	case atom.Img:
-		if len(t.out.blocks) == 0 && !t.hasText && t.out.image == "" && hasAttr {
-			for {
-				k, v, more := z.TagAttr()
-				if string(k) == "src" {
-					t.out.image = t.resolve(string(v))
-					break
-				}
-				if !more {
-					break
-				}
-			}
+		if len(t.out.blocks) == 0 && !t.hasText && t.out.image == "" && !at.hide && usableImage(at.src, at.w, at.h, at.avatar) {
+			t.out.image = at.src
 		}
 		return
 	case atom.Hr:
-		t.flush()
+		t.flush(false)
 		return
 	}
-	flags := atomFlags[a]
-	if hasAttr && flags&flagWidget != 0 && isWidget(z) {
-		t.flush()
-		t.skip, t.skipN = a, 1
+	if (at.hide || at.widget || at.footnote) && flags&flagVoid == 0 && !selfClosing && a != 0 {
+		if flags&flagBlock != 0 {
+			t.flush(false)
+		}
+		t.skip, t.skipN, t.skipHidden = a, 1, at.hide
 		return
 	}
 	if flags&flagBlock != 0 {
-		t.flush()
+		t.flush(false)
 		t.implicitClose(a)
 	}
 	if flags&flagVoid != 0 || selfClosing {
@@ -239,27 +250,143 @@ func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing b
 	o := openTag{a: a, block: flags&flagBlock != 0}
 	switch a {
 	case atom.A:
-		o.href = "" // an <a> without usable href still closes like one
-		if hasAttr {
-			for {
-				k, v, more := z.TagAttr()
-				if string(k) == "href" {
-					o.href = t.resolve(string(v))
-					break
-				}
-				if !more {
-					break
-				}
-			}
-		}
+		o.href = at.href // an <a> without usable href still closes like one
 	case atom.B, atom.Strong:
 		o.bold = true
 	case atom.I, atom.Em, atom.Cite:
 		o.italic = true
+	case atom.Li:
+		t.liSeq++
+		o.id = t.liSeq
+	case atom.Sup:
+		t.closeSpan()
+		o.at = int32(len(t.buf))
 	case 0:
 		return // unknown element: its text counts, its tags do not
 	}
 	t.stack = append(t.stack, o)
+}
+
+// tagAttrs is what the tokenizer reads from a start tag's attributes.
+type tagAttrs struct {
+	href, src string // resolved <a href>, <img src>
+	w, h      int    // <img> width and height; -1 when unknown
+	hide      bool   // hidden by its style, class or the hidden attribute
+	widget    bool   // a share, subscribe or related-posts widget
+	footnote  bool   // a footnote anchor or number
+	avatar    bool   // an author's picture
+}
+
+// readAttrs reads the attributes that matter, in one pass.
+func (t *tokenizer) readAttrs(z *html.Tokenizer, a atom.Atom, flags uint8) tagAttrs {
+	at := tagAttrs{w: -1, h: -1}
+	for {
+		k, v, more := z.TagAttr()
+		switch string(k) {
+		case "href":
+			if a == atom.A {
+				at.href = t.resolve(string(v))
+			}
+		case "src":
+			if a == atom.Img {
+				at.src = t.resolve(string(v))
+			}
+		case "width":
+			at.w = atoiPrefix(v)
+		case "height":
+			at.h = atoiPrefix(v)
+		case "hidden":
+			at.hide = true
+		case "style":
+			at.hide = at.hide || styleHides(v)
+		case "class":
+			if flags&flagWidget != 0 {
+				for _, c := range widgetClasses {
+					if bytes.Contains(v, []byte(c)) {
+						at.widget = true
+					}
+				}
+			}
+			for _, c := range hiddenClasses {
+				if bytes.Contains(v, []byte(c)) {
+					at.hide = true
+				}
+			}
+			switch a {
+			case atom.A, atom.Sup, atom.Div:
+				at.footnote = at.footnote || bytes.Contains(v, []byte("footnote-anchor")) || bytes.Contains(v, []byte("footnote-number"))
+			case atom.Img:
+				at.avatar = at.avatar || bytes.Contains(bytes.ToLower(v), []byte("avatar"))
+			}
+		case "alt":
+			if a == atom.Img {
+				at.avatar = at.avatar || bytes.Contains(bytes.ToLower(v), []byte("avatar"))
+			}
+		}
+		if !more {
+			return at
+		}
+	}
+}
+
+// hiddenClasses mark elements a reader never sees: email preheaders
+// ("preview text") and screen-reader-only labels.
+var hiddenClasses = []string{"preheader", "preview-text", "previewtext", "sr-only", "screen-reader-text", "visually-hidden", "visuallyhidden", "mcnPreviewText"}
+
+// styleHides reports whether an inline style hides its element:
+// display:none, visibility:hidden, mso-hide:all, max-height:0 or opacity:0.
+func styleHides(v []byte) bool {
+	if len(v) < 9 {
+		return false
+	}
+	s := make([]byte, 0, len(v))
+	for _, c := range v {
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		case c >= 'A' && c <= 'Z':
+			s = append(s, c+'a'-'A')
+		default:
+			s = append(s, c)
+		}
+	}
+	for _, p := range [...]string{"display:none", "visibility:hidden", "mso-hide:all"} {
+		if bytes.Contains(s, []byte(p)) {
+			return true
+		}
+	}
+	for _, p := range [...]string{"max-height:0", "opacity:0"} {
+		for i := bytes.Index(s, []byte(p)); i >= 0; {
+			j := i + len(p)
+			if j == len(s) || s[j] == ';' || s[j] == 'p' || s[j] == '!' {
+				return true
+			}
+			k := bytes.Index(s[j:], []byte(p))
+			if k < 0 {
+				break
+			}
+			i = j + k
+		}
+	}
+	return false
+}
+
+// atoiPrefix reads the leading digits of an attribute such as width="1"
+// or width="600px"; -1 when there are none (width="100%" counts as
+// unknown).
+func atoiPrefix(v []byte) int {
+	n, digits := 0, 0
+	v = bytes.TrimSpace(v)
+	for _, c := range v {
+		if c < '0' || c > '9' || n > 1e6 {
+			break
+		}
+		n = n*10 + int(c-'0')
+		digits++
+	}
+	if digits == 0 || (digits < len(v) && v[digits] == '%') {
+		return -1
+	}
+	return n
 }
 
 // implicitClose applies the HTML rules that matter here: a <p> closes an
@@ -299,7 +426,7 @@ func (t *tokenizer) end(a atom.Atom) {
 	}
 	if i < 0 {
 		if atomFlags[a]&flagBlock != 0 {
-			t.flush()
+			t.flush(false)
 		}
 		return
 	}
@@ -309,10 +436,55 @@ func (t *tokenizer) end(a atom.Atom) {
 			closesBlock = true
 		}
 	}
+	if a == atom.Sup && !closesBlock {
+		t.endSup(t.stack[i].at)
+	}
 	if closesBlock {
-		t.flush()
+		t.flush(false)
 	}
 	t.stack = t.stack[:i]
+}
+
+// endSup drops a superscript that is only a footnote marker ("1", "[2]",
+// "*"): the text written since it opened at offset at.
+func (t *tokenizer) endSup(at int32) {
+	t.closeSpan()
+	if int(at) > len(t.buf) || int(at) == len(t.buf) {
+		return
+	}
+	for _, c := range t.buf[at:] {
+		if !(c >= '0' && c <= '9' || c == '[' || c == ']' || c == '(' || c == ')' || c == '*' || c == ',' || c == ' ') {
+			return
+		}
+	}
+	n := int(at)
+	t.space = false
+	if n > 0 && t.buf[n-1] == ' ' {
+		n--
+		t.space = true
+	}
+	t.truncate(n)
+}
+
+// truncate cuts the block being built to its first n bytes.
+func (t *tokenizer) truncate(n int) {
+	t.buf = t.buf[:n]
+	k, start := 0, 0
+	for _, m := range t.marks {
+		if start >= n {
+			break
+		}
+		start = m.end
+		if m.end > n {
+			m.end = n
+		}
+		t.marks[k] = m
+		k++
+	}
+	t.marks = t.marks[:k]
+	if n == 0 {
+		t.hasText = false
+	}
 }
 
 func isHeading(a atom.Atom) bool {
@@ -321,4 +493,85 @@ func isHeading(a atom.Atom) bool {
 		return true
 	}
 	return false
+}
+
+// joinLines puts back together the blocks a <br> separated: the lines of
+// one paragraph become one block again, unless two or more of them (all
+// but at most one) start with a link, as in an email's list of links
+// separated by <br>; those stay one block per line, marked brLine.
+func joinLines(out *tokenized) {
+	bs := out.blocks
+	found := false
+	for i := range bs {
+		if bs[i].brEnd {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return
+	}
+	res := bs[:0] // compacted in place: res never passes the run being read
+	for i := 0; i < len(bs); {
+		j := i
+		for j < len(bs)-1 && bs[j].brEnd {
+			j++
+		}
+		run := bs[i : j+1]
+		led := 0
+		for k := range run {
+			if linkLed(&run[k]) {
+				led++
+			}
+		}
+		switch {
+		case len(run) == 1:
+			b := run[0]
+			b.brEnd = false
+			res = append(res, b)
+		case led >= 2 && led >= len(run)-1:
+			for k := range run {
+				b := run[k]
+				b.brEnd, b.brLine = false, true
+				res = append(res, b)
+			}
+		default:
+			res = append(res, mergeRun(run))
+		}
+		i = j + 1
+	}
+	out.blocks = res
+}
+
+// mergeRun joins blocks into one, with one space between them, placed as
+// the tokenizer places collapsed whitespace (see writeSpace).
+func mergeRun(run []block) block {
+	n := 0
+	for k := range run {
+		n += len(run[k].spans) + 1
+	}
+	spans := make([]bot.Span, 0, n)
+	for k := range run {
+		bs := run[k].spans
+		if k > 0 && len(spans) > 0 && len(bs) > 0 {
+			last, first := &spans[len(spans)-1], bs[0]
+			switch {
+			case last.URL == first.URL && last.Bold == first.Bold && last.Italic == first.Italic:
+				last.Text += " " + first.Text
+				bs = bs[1:]
+			case plain(*last):
+				last.Text += " "
+			case plain(first):
+				first.Text = " " + first.Text
+				spans = append(spans, first)
+				bs = bs[1:]
+			default:
+				spans = append(spans, bot.Span{Text: " "})
+			}
+		}
+		spans = append(spans, bs...)
+	}
+	b := run[0]
+	b.spans, b.brEnd, b.brLine = spans, false, false
+	return b
 }

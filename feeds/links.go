@@ -90,3 +90,48 @@ func cleanURL(s string) bool {
 	}
 	return true
 }
+
+// isShareURL reports whether a link is a share, subscribe, account or
+// tracking link, never a story's main link.
+func isShareURL(u string) bool {
+	l := strings.ToLower(u)
+	for _, p := range shareURLParts {
+		if strings.Contains(l, p) {
+			return true
+		}
+	}
+	return false
+}
+
+var shareURLParts = []string{
+	"twitter.com/intent", "twitter.com/share", "x.com/intent", "facebook.com/sharer", "facebook.com/share.php",
+	"facebook.com/dialog/share", "linkedin.com/share", "linkedin.com/sharing", "linkedin.com/cws/share",
+	"reddit.com/submit", "news.ycombinator.com/submitlink", "api.whatsapp.com/send", "wa.me/?", "t.me/share",
+	"bsky.app/intent", "pinterest.com/pin/create", "mastodonshare", "toot.kytta",
+	"/subscribe?", "/subscribe/", "/subscribe", "action=share", "/unsubscribe", "list-manage.com/unsubscribe",
+	"list-manage.com/profile", "/preferences", "/manage-subscription", "/account?", "/app-link/", "/sign-in",
+	"/signin", "/login", "utm_source=share",
+}
+
+// usableImage reports whether an image may be the feature image:
+// not smaller than 50×50 when its size is known (w, h < 0 when unknown),
+// not a known tracker, not an avatar.
+func usableImage(src string, w, h int, avatar bool) bool {
+	if src == "" || avatar || (w >= 0 && w < 50) || (h >= 0 && h < 50) {
+		return false
+	}
+	l := strings.ToLower(src)
+	for _, p := range trackerImageParts {
+		if strings.Contains(l, p) {
+			return false
+		}
+	}
+	return true
+}
+
+var trackerImageParts = []string{
+	"/track/open", "/open.php", "/open.aspx", "/o.gif", "/e/o/", "/wf/open", "/ss/o/", "/trk", "tracking", "pixel",
+	"beacon", "list-manage.com/track", "/open?", "1x1", "spacer.gif", "blank.gif", "transparent.gif", "clear.gif",
+	"feedburner.com/~r", "feeds.feedburner.com/~ff", "pixel.wp.com", "stats.wordpress.com", "/counter",
+	"gravatar.com/avatar", "avatar", "profile_images", "/profile-pic", "headshot", "/emoji/", "emoji.php",
+}

@@ -270,26 +270,28 @@ func alnumPrefix(key string, ps []bot.Paragraph) bool {
 // (iTunes, media:content, image enclosure, JSON image), media:thumbnail or
 // an image enclosure, as an absolute http(s) URL.
 func itemImage(it *gofeed.Item, base *url.URL) string {
-	if it.Image != nil {
-		if u := resolveHTTP(base, it.Image.URL); u != "" {
-			return u
-		}
-	}
+	// media:content first: it carries a size to check
 	if media, ok := it.Extensions["media"]; ok {
 		for _, name := range []string{"content", "thumbnail"} {
 			for _, c := range media[name] {
 				if name == "content" && !strings.Contains(c.Attrs["medium"], "image") && !strings.HasPrefix(c.Attrs["type"], "image/") {
 					continue
 				}
-				if u := resolveHTTP(base, c.Attrs["url"]); u != "" {
+				u := resolveHTTP(base, c.Attrs["url"])
+				if usableImage(u, atoiPrefix([]byte(c.Attrs["width"])), atoiPrefix([]byte(c.Attrs["height"])), false) {
 					return u
 				}
 			}
 		}
 	}
+	if it.Image != nil {
+		if u := resolveHTTP(base, it.Image.URL); usableImage(u, -1, -1, false) {
+			return u
+		}
+	}
 	for _, e := range it.Enclosures {
 		if e != nil && strings.HasPrefix(e.Type, "image/") {
-			if u := resolveHTTP(base, e.URL); u != "" {
+			if u := resolveHTTP(base, e.URL); usableImage(u, -1, -1, false) {
 				return u
 			}
 		}

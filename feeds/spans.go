@@ -89,8 +89,11 @@ func (t *tokenizer) text(s []byte) {
 			t.hasText = true
 		case unicode.IsSpace(r):
 			t.space = true
-		case r == '\u00AD' || r == '\u200B' || r == '\u2060' || r == '\uFEFF' || r == '\u034F':
-			// soft hyphen, zero-width space, word joiner, BOM, CGJ: dropped
+		case r == '\u00AD' || r == '\u200B' || r == '\u200C' || r == '\u2060' || r == '\uFEFF' || r == '\u034F' || r == '\u200E' || r == '\u200F':
+			// soft hyphen, zero-width space and non-joiner, word joiner,
+			// BOM, CGJ, LRM/RLM: dropped, so that search finds the words
+		case r == '\u200D' && !t.afterPictograph():
+			// zero-width joiner: dropped, except inside emoji sequences
 		case unicode.In(r, unicode.Cc):
 			// C1 control: dropped
 		default:
@@ -104,6 +107,13 @@ func (t *tokenizer) text(s []byte) {
 		}
 		i += size
 	}
+}
+
+// afterPictograph reports whether the last character written is an emoji
+// or other symbol, which a zero-width joiner may combine with the next.
+func (t *tokenizer) afterPictograph() bool {
+	r, _ := utf8.DecodeLastRune(t.buf)
+	return r >= 0x2600 && (unicode.Is(unicode.So, r) || r == '\uFE0F')
 }
 
 // writeSpace writes the pending collapsed whitespace, if any, before the
@@ -151,14 +161,24 @@ func (t *tokenizer) closeSpan() {
 	t.marks = append(t.marks, mark{end: len(t.buf), f: t.cur})
 }
 
-// flush ends the current block.
-func (t *tokenizer) flush() {
+// flush ends the current block; br says a <br> ended it, so that the
+// next block continues the same element.
+func (t *tokenizer) flush(br bool) {
 	t.closeSpan()
-	t.space = false
-	if !t.hasText {
+	if !t.hasText || len(t.buf) == 0 {
 		t.buf, t.marks = t.buf[:0], t.marks[:0]
+		t.hasText = false
+		if br {
+			t.space = true
+		} else {
+			t.space = false
+			if n := len(t.out.blocks); n > 0 {
+				t.out.blocks[n-1].brEnd = false
+			}
+		}
 		return
 	}
+	t.space = false
 	t.hasText = false
 	text := string(t.buf)
 	n := len(t.marks)
@@ -173,11 +193,14 @@ func (t *tokenizer) flush() {
 		spans[i].Text = text[start:m.end]
 		start = m.end
 	}
-	b := block{spans: spans}
+	b := block{spans: spans, brEnd: br}
 	for i := len(t.stack) - 1; i >= 0; i-- {
 		o := t.stack[i]
 		if !o.block {
 			continue
+		}
+		if o.a == atom.Li {
+			b.li = o.id
 		}
 		if b.kind == 0 {
 			b.kind = o.a

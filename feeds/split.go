@@ -1,6 +1,8 @@
 package feeds
 
 import (
+	"fmt"
+	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,35 +15,128 @@ import (
 // or without the colon, in any block element.
 const RoundupMarker = "Here's a roundup of other noteworthy news and initiatives:"
 
-// DefaultMarkers are other headings that start a roundup.
-var DefaultMarkers = []string{"In brief", "Other news", "Also this week"}
+// DefaultMarkers are the built-in vocabulary of section markers: a block
+// whose whole text is one of them (ignoring case, punctuation, apostrophes,
+// emoji and entities) starts a section of short items.
+var DefaultMarkers = []string{
+	"In brief", "Other news", "Also this week", "In other news", "More news", "News", "Quick hits",
+	"Elsewhere", "Briefly", "Before you go", "And finally", "Finally", "Last but not least", "Asides",
+	"Other", "Links", "Other links", "More links", "Quick links", "Link roundup", "Links of the week",
+	"In case you missed it", "ICYMI", "What else I'm reading", "What I'm reading", "What we're reading",
+	"Also new", "Also", "Also worth reading", "Other stories", "More stories", "Around the web",
+	"From around the web", "Further reading", "Worth reading", "Recommended reading", "Reading list",
+	"Roundup", "The roundup", "News roundup", "Odds and ends", "Bits and pieces", "Miscellany",
+	"In the news", "Headlines", "Worth your time", "One more thing",
+}
+
+// Split modes (feeds[].split).
+const (
+	SplitAuto   = "auto"   // markers, then structure (the default)
+	SplitMarker = "marker" // configured and built-in markers only
+	SplitOff    = "off"    // every issue kept whole, as its lead
+)
 
 // SplitOptions configures how issues are split.
 type SplitOptions struct {
-	// Markers are extra roundup markers, matched like RoundupMarker against
-	// a block's whole text. RoundupMarker and DefaultMarkers always apply.
+	// Mode is SplitAuto (also ""), SplitMarker or SplitOff.
+	Mode string
+	// Markers are extra section markers, matched like RoundupMarker
+	// against a block's whole text. They are trusted before the built-in
+	// vocabulary: when one is found, only they start sections.
 	Markers []string
+	// Drop are extra text patterns: a paragraph containing one (ignoring
+	// case) is dropped. A pattern written /like this/ is a regular
+	// expression.
+	Drop []string
 }
 
-// splitter holds the compiled markers.
+// CheckSplitOptions reports the first problem in opts, for config checks.
+func CheckSplitOptions(opts SplitOptions) error {
+	switch opts.Mode {
+	case "", SplitAuto, SplitMarker, SplitOff:
+	default:
+		return fmt.Errorf("split %q: want auto, marker or off", opts.Mode)
+	}
+	for _, m := range opts.Markers {
+		if alnumKey(m, -1) == "" {
+			return fmt.Errorf("marker %q has no letters or digits", m)
+		}
+	}
+	for _, d := range opts.Drop {
+		if _, err := compileDrop(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropPattern is one compiled SplitOptions.Drop entry.
+type dropPattern struct {
+	text string         // the pattern as configured
+	sub  string         // lowercased text to find, when not a regexp
+	re   *regexp.Regexp // when written /.../
+}
+
+func compileDrop(p string) (dropPattern, error) {
+	d := dropPattern{text: p}
+	if len(p) >= 2 && p[0] == '/' && p[len(p)-1] == '/' {
+		re, err := regexp.Compile("(?i)" + p[1:len(p)-1])
+		if err != nil {
+			return d, fmt.Errorf("drop pattern %s: %v", p, err)
+		}
+		d.re = re
+		return d, nil
+	}
+	d.sub = strings.ToLower(collapse(p))
+	if d.sub == "" {
+		return d, fmt.Errorf("drop pattern %q is empty", p)
+	}
+	return d, nil
+}
+
+func (d *dropPattern) match(text string) bool {
+	if d.re != nil {
+		return d.re.MatchString(text)
+	}
+	return strings.Contains(strings.ToLower(text), d.sub)
+}
+
+// splitter holds the compiled options.
 type splitter struct {
-	markers map[string]bool // alnumKey of each marker
-	maxLen  int             // longest block text, in bytes, worth comparing
+	mode   string
+	custom map[string]bool // alnumKey of each configured marker
+	vocab  map[string]bool // alnumKey of each built-in marker
+	maxLen int             // longest block text, in bytes, worth comparing
+	drop   []dropPattern
 }
 
 func newSplitter(opts SplitOptions) *splitter {
-	s := &splitter{markers: map[string]bool{}}
-	all := append([]string{RoundupMarker}, DefaultMarkers...)
-	for _, m := range append(all, opts.Markers...) {
+	s := &splitter{mode: opts.Mode, custom: map[string]bool{}, vocab: map[string]bool{}}
+	if s.mode == "" {
+		s.mode = SplitAuto
+	}
+	add := func(set map[string]bool, m string) {
 		k := alnumKey(m, -1)
 		if k == "" {
-			continue
+			return
 		}
-		s.markers[k] = true
-		// A block may add punctuation, spaces and markup-free decoration
-		// around the marker; allow generously but stay bounded.
+		set[k] = true
+		// A block may add punctuation, spaces, emoji and markup-free
+		// decoration around the marker; allow generously but stay bounded.
 		if n := 2*len(m) + 16; n > s.maxLen {
 			s.maxLen = n
+		}
+	}
+	add(s.vocab, RoundupMarker)
+	for _, m := range DefaultMarkers {
+		add(s.vocab, m)
+	}
+	for _, m := range opts.Markers {
+		add(s.custom, m)
+	}
+	for _, p := range opts.Drop {
+		if d, err := compileDrop(p); err == nil {
+			s.drop = append(s.drop, d)
 		}
 	}
 	return s
@@ -69,60 +164,440 @@ func (r *splitResult) paragraphs() []bot.Paragraph {
 	return out
 }
 
-// split classifies the blocks of a body: everything before the first
-// marker is the lead, each block after it one roundup item. Repeated
-// headlines and share/subscribe footers are dropped.
+// explainer collects what the splitter recognised in one issue, for
+// `digestbot preview --explain`. A nil *explainer records nothing.
+type explainer struct{ notes []string }
+
+func (e *explainer) add(format string, args ...any) {
+	if e != nil {
+		e.notes = append(e.notes, fmt.Sprintf(format, args...))
+	}
+}
+
+// quote shortens a block's text for an explanation.
+func quote(s string) string {
+	if utf8.RuneCountInString(s) > 70 {
+		r := []rune(s)
+		s = string(r[:67]) + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// sectionStart is a block that opens a section.
+type sectionStart struct {
+	at   int    // index in the kept blocks
+	name string // the section's name, "" for none
+}
+
+// split turns the blocks of a body into a lead and items. It drops
+// boilerplate (see dropRule), finds where sections start (configured
+// markers, else built-in markers, else structure) and groups each
+// section's blocks into items. Nothing is lost when nothing is found: the
+// issue is kept whole, as its lead.
 func (s *splitter) split(blocks []block, title string) splitResult {
+	return s.splitExplain(blocks, title, nil)
+}
+
+func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) splitResult {
+	kept := s.dropBoilerplate(blocks, title, ex)
+	var starts []sectionStart
+	numbered := false
+	if s.mode != SplitOff {
+		starts = s.markerStarts(kept, s.custom, "configured marker", ex)
+		if starts == nil {
+			starts = s.markerStarts(kept, s.vocab, "built-in marker", ex)
+		}
+		if starts == nil && s.mode == SplitAuto {
+			starts, numbered = structureStarts(kept, 0, true, ex)
+		} else if starts != nil && s.mode == SplitAuto {
+			starts = subsections(kept, starts, ex)
+		}
+	}
+
 	var r splitResult
-	titleKey := alnumKey(title, -1)
-	titleMax := 2*len(title) + 16
-	r.lead.Paragraphs = make([]bot.Paragraph, 0, len(blocks))
-	var items []bot.Paragraph
-	for i := range blocks {
-		b := &blocks[i]
-		n := textLen(b)
-		var key string
-		if n <= s.maxLen || n <= titleMax || n <= maxFooterLen {
-			text := b.text()
-			if n <= s.maxLen || n <= titleMax {
-				key = alnumKey(text, -1)
-			}
-			if key == "" && n <= s.maxLen {
-				// punctuation or emoji only, e.g. "* * *": a separator
-				continue
-			}
-			if titleKey != "" && key == titleKey {
-				continue
-			}
-			if n <= maxFooterLen && isFooter(text) {
-				continue
-			}
+	first := len(kept)
+	if len(starts) > 0 {
+		first = starts[0].at
+	}
+	r.lead = story(paragraphs(kept[:first], true))
+	for i, st := range starts {
+		end := len(kept)
+		if i+1 < len(starts) {
+			end = starts[i+1].at
 		}
-		if key != "" && s.markers[key] {
-			// The first marker starts the roundup; a later one is a
-			// section label inside it, not an item.
-			r.split = true
-			continue
+		from := st.at + 1
+		if numbered {
+			from = st.at // the number is the item's start, not a heading
 		}
+		items := groupItems(kept[from:end], numbered)
+		for _, it := range items {
+			stv := story(paragraphs(it, false))
+			stv.Section = st.name
+			r.roundup = append(r.roundup, stv)
+		}
+		if ex != nil {
+			ex.add("section %s: %d items", quote(st.name), len(items))
+		}
+	}
+	r.split = len(r.roundup) > 0
+	if !r.split && len(starts) > 0 {
+		// markers without items: keep everything after the first as lead
+		r.lead = story(paragraphs(kept, true))
+	}
+	if ex != nil {
 		if r.split {
-			// one paragraph per item, carved from a shared slice
-			if len(items) == cap(items) {
-				items = make([]bot.Paragraph, 0, len(blocks)-i)
-			}
-			items = append(items, bot.Paragraph{Spans: b.spans, Heading: b.heading})
-			r.roundup = append(r.roundup, story(items[len(items)-1:len(items):len(items)]))
+			ex.add("lead: %d paragraphs; %d items", len(r.lead.Paragraphs), len(r.roundup))
 		} else {
-			r.lead.Paragraphs = append(r.lead.Paragraphs, bot.Paragraph{Spans: b.spans, Heading: b.heading, Bullet: b.bullet})
+			ex.add("no section found: the issue is kept whole, a lead of %d paragraphs", len(r.lead.Paragraphs))
 		}
 	}
-	if len(r.lead.Paragraphs) == 0 {
-		r.lead.Paragraphs = nil
-	}
-	r.lead = story(r.lead.Paragraphs)
 	return r
 }
 
-// story fills in URL and Links from the paragraphs' link spans.
+// paragraphs converts blocks to paragraphs; bullets are kept in the lead
+// only, and a number that starts a numbered story is dropped.
+func paragraphs(bs []*block, lead bool) []bot.Paragraph {
+	if len(bs) == 0 {
+		return nil
+	}
+	out := make([]bot.Paragraph, 0, len(bs))
+	for _, b := range bs {
+		if !lead && isNumberOnly(b) {
+			continue
+		}
+		p := bot.Paragraph{Spans: b.spans, Heading: b.heading}
+		if lead {
+			p.Bullet = b.bullet
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// markerStarts returns a section start at every kept block whose text is
+// a marker of set, or nil when there is none.
+func (s *splitter) markerStarts(kept []*block, set map[string]bool, what string, ex *explainer) []sectionStart {
+	if len(set) == 0 {
+		return nil
+	}
+	var out []sectionStart
+	for i, b := range kept {
+		if textLen(b) > s.maxLen {
+			continue
+		}
+		text := b.text()
+		if set[alnumKey(text, -1)] {
+			out = append(out, sectionStart{at: i, name: sectionName(text)})
+			ex.add("section %s started by the %s %s", quote(sectionName(text)), what, quote(text))
+		}
+	}
+	return out
+}
+
+// sectionName is a marker's or heading's text as a section name: without
+// trailing colons and ellipses; "" for a whole sentence such as the
+// digest's "Here's a roundup of other noteworthy news and initiatives:".
+func sectionName(text string) string {
+	name := strings.TrimRightFunc(strings.TrimSpace(text), func(r rune) bool {
+		return r == ':' || r == '…' || r == '.' || r == ' ' || r == '-' || r == '–' || r == '—'
+	})
+	if len(name) > 48 || len(strings.Fields(name)) > 6 {
+		return ""
+	}
+	return name
+}
+
+// Structure detection limits.
+const (
+	maxShortItem   = 700 // bytes of text in a short, link-led item
+	maxHeadingText = 100 // bytes of text in a bold-only or all-caps heading
+)
+
+// headingLike reports whether a block reads as a heading: an <h1>–<h6>,
+// a paragraph that is only bold text, or a short all-caps line; never a
+// list item or a block with a link.
+func headingLike(b *block) bool {
+	if b.li != 0 || b.brLine {
+		return false
+	}
+	for _, sp := range b.spans {
+		if sp.URL != "" {
+			return false
+		}
+	}
+	if b.heading {
+		return true
+	}
+	n := textLen(b)
+	if n > maxHeadingText {
+		return false
+	}
+	bold, letters, upper := true, 0, true
+	for _, sp := range b.spans {
+		hasLetter := false
+		for _, r := range sp.Text {
+			if unicode.IsLetter(r) {
+				hasLetter = true
+				letters++
+				if !unicode.IsUpper(r) {
+					upper = false
+				}
+			}
+		}
+		if hasLetter && !sp.Bold {
+			bold = false
+		}
+	}
+	if letters == 0 {
+		return false
+	}
+	last, _ := utf8.DecodeLastRuneInString(b.spans[len(b.spans)-1].Text)
+	if last == '.' || last == ',' || last == ';' {
+		return false // a bold or shouted sentence, not a heading
+	}
+	return bold || (upper && letters >= 3 && n <= 60)
+}
+
+// linkLed reports whether a block's first words are a link, after an
+// optional bullet, number or emoji.
+func linkLed(b *block) bool {
+	for _, sp := range b.spans {
+		if sp.URL != "" {
+			return true
+		}
+		if len(sp.Text) <= 8 && !hasLetter(sp.Text) {
+			continue
+		}
+		return false
+	}
+	return false
+}
+
+func hasLetter(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasLink(b *block) bool {
+	for _, sp := range b.spans {
+		if sp.URL != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// isNumberOnly reports whether a block is only a story number: "1",
+// "2.", "#3", "(4)", "05".
+func isNumberOnly(b *block) bool {
+	_, ok := storyNumber(b)
+	return ok
+}
+
+func storyNumber(b *block) (int, bool) {
+	if textLen(b) > 6 {
+		return 0, false
+	}
+	n, digits := 0, 0
+	for _, sp := range b.spans {
+		for _, r := range sp.Text {
+			switch {
+			case r >= '0' && r <= '9':
+				n = n*10 + int(r-'0')
+				digits++
+			case r == '.' || r == '#' || r == '(' || r == ')' || r == ' ' || r == '/':
+			default:
+				return 0, false
+			}
+		}
+	}
+	return n, digits > 0 && digits <= 3
+}
+
+// storyStart reports whether a block starts a numbered story: a number
+// alone, or a heading that starts with a number and a dot or parenthesis.
+func storyStart(b *block) (int, bool) {
+	if b.li != 0 || b.brLine {
+		return 0, false
+	}
+	if n, ok := storyNumber(b); ok {
+		return n, true
+	}
+	if !headingLike(b) {
+		return 0, false
+	}
+	text := b.spans[0].Text
+	n, i := 0, 0
+	for i < len(text) && i < 3 && text[i] >= '0' && text[i] <= '9' {
+		n = n*10 + int(text[i]-'0')
+		i++
+	}
+	if i == 0 || i+1 >= len(text) || (text[i] != '.' && text[i] != ')') || text[i+1] != ' ' {
+		return 0, false
+	}
+	return n, true
+}
+
+// units groups blocks into candidate items: the blocks of one <li> (with
+// its nested lists) together, any other block alone.
+func units(bs []*block) [][]*block {
+	var out [][]*block
+	for i := 0; i < len(bs); {
+		j := i + 1
+		if bs[i].li != 0 {
+			for j < len(bs) && bs[j].li == bs[i].li {
+				j++
+			}
+		}
+		out = append(out, bs[i:j:j])
+		i = j
+	}
+	return out
+}
+
+// linkList reports whether the blocks after a heading, up to the next
+// heading, are two or more short link-led items (or list entries with
+// links), at least half of them.
+func linkList(bs []*block) (int, bool) {
+	led, total := 0, 0
+	for _, u := range units(bs) {
+		total++
+		n := 0
+		for _, b := range u {
+			n += textLen(b)
+		}
+		if n > maxShortItem {
+			continue
+		}
+		if linkLed(u[0]) || (u[0].li != 0 && hasLink(u[0])) {
+			led++
+		}
+	}
+	return led, led >= 2 && 2*led >= total
+}
+
+// structureStarts finds sections by structure: a numbered run of stories
+// (when numbers is set), else every heading (from index from on) followed
+// by a list of links.
+func structureStarts(kept []*block, from int, numbers bool, ex *explainer) ([]sectionStart, bool) {
+	// Numbered stories: "1", "2", "3"... as blocks of their own, or
+	// headings that start with their number ("3. The third thing").
+	var nums []int
+	next := 1
+	for i := from; i < len(kept) && numbers; i++ {
+		if n, ok := storyStart(kept[i]); ok {
+			if n == next || (next == 1 && n == 0) {
+				nums = append(nums, i)
+				next = n + 1
+			}
+		}
+	}
+	if len(nums) >= 3 {
+		ex.add("numbered stories: %d numbers, the first at paragraph %d", len(nums), nums[0]+1)
+		out := make([]sectionStart, 0, 1)
+		out = append(out, sectionStart{at: nums[0]})
+		return out, true
+	}
+	var out []sectionStart
+	for i := from; i < len(kept); i++ {
+		if !headingLike(kept[i]) {
+			continue
+		}
+		j := i + 1
+		for j < len(kept) && !headingLike(kept[j]) {
+			j++
+		}
+		if led, ok := linkList(kept[i+1 : j]); ok {
+			text := kept[i].text()
+			out = append(out, sectionStart{at: i, name: sectionName(text)})
+			ex.add("section %s started by the heading %s, followed by %d link-led items", quote(sectionName(text)), quote(text), led)
+		}
+		i = j - 1
+	}
+	return out, false
+}
+
+// subsections adds, inside sections started by markers, the headings
+// followed by a list of links as sections of their own.
+func subsections(kept []*block, starts []sectionStart, ex *explainer) []sectionStart {
+	out := make([]sectionStart, 0, len(starts))
+	for i, st := range starts {
+		out = append(out, st)
+		end := len(kept)
+		if i+1 < len(starts) {
+			end = starts[i+1].at
+		}
+		sub, _ := structureStarts(kept[:end], st.at+1, false, ex)
+		for _, ss := range sub {
+			if ss.at > st.at {
+				out = append(out, ss)
+			}
+		}
+	}
+	return out
+}
+
+// groupItems turns a section's blocks into items: one list entry (with
+// all its paragraphs), a heading with the paragraphs under it, a numbered
+// story, or one paragraph; a paragraph without links right after a
+// link-led item is that item's comment.
+func groupItems(bs []*block, numbered bool) [][]*block {
+	var items [][]*block
+	open := false // the last item takes following paragraphs (a heading's or number's story)
+	for _, u := range units(bs) {
+		b := u[0]
+		switch {
+		case numbered && startsStory(b):
+			items = append(items, u)
+			open = true
+		case numbered && open:
+			last := len(items) - 1
+			items[last] = append(items[last], u...)
+		case b.li != 0 || b.brLine:
+			items = append(items, u)
+			open = false
+		case headingLike(b):
+			items = append(items, u)
+			open = true
+		case open:
+			last := len(items) - 1
+			items[last] = append(items[last], u...)
+		case len(items) > 0 && !hasLink(b) && itemLinkLed(items[len(items)-1]):
+			last := len(items) - 1
+			items[last] = append(items[last], u...)
+		default:
+			items = append(items, u)
+		}
+	}
+	// a heading or number with nothing under it is no story
+	out := items[:0]
+	for _, it := range items {
+		if len(it) == 1 && (isNumberOnly(it[0]) || (headingLike(it[0]) && it[0].li == 0 && !it[0].brLine && len(items) > 1)) {
+			continue
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+func startsStory(b *block) bool {
+	_, ok := storyStart(b)
+	return ok
+}
+
+func itemLinkLed(it []*block) bool {
+	return len(it) > 0 && it[0].li == 0 && !it[0].brLine && linkLed(it[0])
+}
+
+// story fills in URL and Links from the paragraphs' link spans. URL is the
+// first link that is not a share, subscribe or tracking link.
 func story(ps []bot.Paragraph) bot.Story {
 	st := bot.Story{Paragraphs: ps}
 	n := 0
@@ -154,8 +629,11 @@ func story(ps []bot.Paragraph) bot.Story {
 			}
 		}
 	}
-	if len(st.Links) > 0 {
-		st.URL = st.Links[0]
+	for _, l := range st.Links {
+		if !isShareURL(l) {
+			st.URL = l
+			break
+		}
 	}
 	return st
 }
@@ -196,52 +674,6 @@ func alnumKey(s string, max int) string {
 		}
 	}
 	return b.String()
-}
-
-// maxFooterLen bounds the blocks checked for footers: a long paragraph that
-// mentions subscribing is content.
-const maxFooterLen = 240
-
-var footerPrefixes = []string{
-	"subscribe", "share this", "share on ", "forwarded this email", "was this email forwarded",
-	"view in browser", "view in your browser", "view this email in your browser",
-	"view this post on the web", "view online", "leave a comment", "thanks for reading",
-	"give a gift subscription", "upgrade to paid", "read in app", "unsubscribe",
-	"update your preferences", "you are receiving this", "you received this email",
-}
-
-var footerExact = []string{"share", "comment", "comments", "like", "restack", "reply", "read more", "continue reading"}
-
-var footerContains = []string{"unsubscribe", "update your preferences", "manage your subscription"}
-
-// isFooter reports whether a short block is a share/subscribe button or a
-// newsletter footer rather than part of a story. It allocates nothing:
-// every block of every issue goes through it.
-func isFooter(text string) bool {
-	notAlnum := func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
-	t := strings.TrimLeftFunc(text, notAlnum)
-	bare := strings.TrimRightFunc(t, notAlnum)
-	for _, e := range footerExact {
-		if strings.EqualFold(bare, e) {
-			return true
-		}
-	}
-	for _, p := range footerPrefixes {
-		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
-			// whole words only: "Subscribers say..." is content
-			next, _ := utf8.DecodeRuneInString(t[len(p):])
-			if !unicode.IsLetter(next) {
-				return true
-			}
-		}
-	}
-	for _, c := range footerContains {
-		if containsFold(t, c) {
-			return true
-		}
-	}
-	// WordPress: "The post <title> appeared first on <site>."
-	return len(t) > 9 && strings.EqualFold(t[:9], "the post ") && containsFold(t, " appeared first on ")
 }
 
 // containsFold reports whether s contains the lowercase ASCII string sub,

@@ -103,7 +103,11 @@ func FormatPost(p bot.Post, ch bot.Channel, prefix string) string {
 		if ch.Layout == bot.LayoutThread {
 			indent = "  ↳ "
 		}
-		fmt.Fprintf(&b, "\n%s%sRoundup %d/%d\n", indent, prefix, p.Item+1, len(is.Roundup))
+		section := ""
+		if st := p.Stories(); len(st) == 1 && st[0].Section != "" {
+			section = clean(st[0].Section) + " · "
+		}
+		fmt.Fprintf(&b, "\n%s%s%sRoundup %d/%d\n", indent, prefix, section, p.Item+1, len(is.Roundup))
 		if st := p.Stories(); len(st) == 1 {
 			item(&b, indent, st[0])
 		}

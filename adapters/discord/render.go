@@ -90,14 +90,17 @@ func renderLead(m bot.Message, is *bot.Issue) *discordgo.MessageEmbed {
 func renderItem(m bot.Message, is *bot.Issue) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{Color: colorRoundup}
 	foot := fmt.Sprintf("Roundup %d/%d", m.Post.Item+1, len(is.Roundup))
-	if name := newsletterName(m); name != "" {
-		foot = name + " · " + foot
-	}
-	e.Footer = &discordgo.MessageEmbedFooter{Text: foot}
 	var story bot.Story
 	if m.Post.Item >= 0 && m.Post.Item < len(is.Roundup) {
 		story = is.Roundup[m.Post.Item]
 	}
+	if story.Section != "" {
+		foot = cut(oneLine(story.Section), 200) + " · " + foot
+	}
+	if name := newsletterName(m); name != "" {
+		foot = name + " · " + foot
+	}
+	e.Footer = &discordgo.MessageEmbedFooter{Text: foot}
 	base := story.URL
 	if _, ok := safeURL(base); !ok {
 		base = is.Link

@@ -124,6 +124,9 @@ func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
 	if u, ok := safeURL(story.URL); ok {
 		ctx = append(ctx, "Source: "+mrkdwnLink(u, hostOf(u)))
 	}
+	if story.Section != "" {
+		ctx = append(ctx, escapeText(cutPlain(story.Section, 200)))
+	}
 	ctx = append(ctx, escapeText(fmt.Sprintf("Roundup %d of %d", item+1, len(is.Roundup))))
 	if name := newsletterName(is, ch); name != "" {
 		ctx = append(ctx, escapeText(cutPlain(name, 200)))
