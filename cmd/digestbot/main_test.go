@@ -83,7 +83,7 @@ func TestPreviewJSON(t *testing.T) {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	want := []string{"guid", "image", "lead", "link", "published", "roundup", "split", "standfirst", "title"}
+	want := []string{"guid", "image", "lead", "link", "published", "roundup", "sections", "split", "standfirst", "title"}
 	if !reflect.DeepEqual(keys, want) {
 		t.Errorf("keys %v, want %v", keys, want)
 	}
