@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"digestbot/bot"
 )
 
 // MinInterval is the shortest poll interval allowed.
@@ -74,6 +76,10 @@ func (c *Config) validateGeneral(ps *problems) {
 		if _, err := url.Parse(c.DB.Value()); err != nil {
 			// url.Parse's error quotes the URL, password and all: not shown.
 			ps.add("db", `is not a valid PostgreSQL URL: want postgres://user:password@host:5432/digestbot (escape special characters in the password with %%XX)`)
+		}
+	default:
+		if msg := sqlitePathProblem(c.DB.Value()); msg != "" {
+			ps.add("db", "%s", msg)
 		}
 	}
 	if a := c.HTTPAddr; a != "" && a != "off" {
@@ -157,6 +163,26 @@ func (c *Config) validateFeeds(ps *problems, chans []Channel) {
 	}
 }
 
+// sqlitePathProblem says why a db value that is not a PostgreSQL URL
+// cannot be a SQLite file path, or "". It never repeats the value: a
+// mistaken DSN may hold a password.
+func sqlitePathProblem(s string) string {
+	switch {
+	case keywordDSN.MatchString(s):
+		return `looks like a PostgreSQL keyword string (host=… user=… password=…), which would be taken as a SQLite file name: write it as a URL, postgres://user:password@host:5432/digestbot`
+	case strings.Contains(strings.ToLower(s), "://"):
+		return `is a URL of an unsupported kind: want a SQLite file path such as digestbot.db, or postgres://user:password@host:5432/digestbot`
+	case strings.Contains(s, ":memory:") || strings.HasPrefix(s, "file:"):
+		return `must be a plain SQLite file path such as ./digestbot.db (in-memory databases and file: URIs are not supported)`
+	case strings.ContainsAny(s, "?#"):
+		return `must not contain '?' or '#': want a plain SQLite file path such as ./digestbot.db`
+	}
+	return ""
+}
+
+// keywordDSN matches a libpq keyword/value string: "host=db user=u …".
+var keywordDSN = regexp.MustCompile(`(?i)^\s*(host|hostaddr|port|dbname|user|password|sslmode|service)\s*=`)
+
 // feedURLProblem says what is wrong with a feed address, or "".
 func feedURLProblem(s string) string {
 	const want = `want an http(s) URL such as https://newsletter.example.org/rss/, a file:// URL or a local path`
@@ -181,8 +207,21 @@ func feedURLProblem(s string) string {
 	return ""
 }
 
+// whiteSpace reports a token holding a space, tab or line break (a
+// copy-paste error the platform would refuse).
+func whiteSpace(s Secret) bool { return strings.ContainsAny(s.Value(), " \t\r\n") }
+
 func (c *Config) validateSlack(ps *problems) {
 	s := c.Slack
+	if whiteSpace(s.BotToken) {
+		ps.add("slack.bot_token", `contains white space: copy the Bot User OAuth Token (xoxb-…) again from your Slack app's OAuth & Permissions page`)
+	}
+	if whiteSpace(s.AppToken) {
+		ps.add("slack.app_token", `contains white space: copy the App-Level Token (xapp-…) again from your Slack app's Basic Information page`)
+	}
+	if whiteSpace(s.SigningSecret) {
+		ps.add("slack.signing_secret", `contains white space: copy the Signing Secret again from your Slack app's Basic Information page`)
+	}
 	if s.BotToken != "" && !strings.HasPrefix(s.BotToken.Value(), "xoxb-") {
 		ps.add("slack.bot_token", `must start with "xoxb-" (the Bot User OAuth Token from your Slack app's OAuth & Permissions page)`)
 	}
@@ -218,7 +257,7 @@ func (c *Config) validateSlack(ps *problems) {
 		ps.add("slack.commands", `%q is not a mode: want socket, http or off`, s.Commands)
 	}
 	if !httpURL(s.APIURL) {
-		ps.add("slack.api_url", `%q is not an http(s) URL: want %s`, s.APIURL, defaultSlackAPI)
+		ps.add("slack.api_url", `%q is not an http(s) URL: want %s`, bot.RedactURL(s.APIURL), defaultSlackAPI)
 	}
 }
 
@@ -233,10 +272,11 @@ func (c *Config) validateDiscord(ps *problems) {
 	if d.PublicKey != "" && !hexKeyRe.MatchString(d.PublicKey) {
 		ps.add("discord.public_key", `is not 64 hex characters: copy the Public Key from the Developer Portal's General Information page`)
 	}
-	if d.WebhookURL != "" {
-		if u, err := url.Parse(d.WebhookURL.Value()); err != nil || !httpURL(d.WebhookURL.Value()) || !strings.Contains(u.Path, "/webhooks/") {
-			ps.add("discord.webhook_url", `is not a webhook URL: want https://discord.com/api/webhooks/<id>/<token>, from the channel's Integrations → Webhooks → Copy Webhook URL`)
-		}
+	if d.WebhookURL != "" && !discordWebhook(d.WebhookURL.Value()) {
+		ps.add("discord.webhook_url", `is not a Discord webhook URL: want https://discord.com/api/webhooks/<id>/<token> (https, on discord.com), from the channel's Integrations → Webhooks → Copy Webhook URL`)
+	}
+	if t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(d.BotToken.Value()), "Bot ")); strings.ContainsAny(t, " \t\r\n") {
+		ps.add("discord.bot_token", `contains white space: copy the token again from the Developer Portal's Bot page`)
 	}
 	if d.ChannelID != "" {
 		if !snowflakeRe.MatchString(d.ChannelID) {
@@ -275,8 +315,8 @@ func (c *Config) validateDiscord(ps *problems) {
 	default:
 		ps.add("discord.commands", `%q is not a mode: want gateway, http or off`, d.Commands)
 	}
-	if !httpURL(d.APIURL) {
-		ps.add("discord.api_url", `%q is not an http(s) URL: want %s`, d.APIURL, defaultDiscordAPI)
+	if u, err := url.Parse(d.APIURL); !httpURL(d.APIURL) || err != nil || u.User != nil {
+		ps.add("discord.api_url", `%q is not an http(s) URL without user information: want %s`, bot.RedactURL(d.APIURL), defaultDiscordAPI)
 	}
 }
 
@@ -363,6 +403,25 @@ func oneOf(s string, want ...string) bool {
 	}
 	return false
 }
+
+// discordWebhook reports whether s is a webhook URL the Discord adapter
+// accepts: https, on discord.com (or discordapp.com, ptb., canary.), no user
+// information, path /api[/vN]/webhooks/<id>/<token>.
+func discordWebhook(s string) bool {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Scheme != "https" || u.User != nil {
+		return false
+	}
+	switch strings.ToLower(u.Hostname()) {
+	case "discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com":
+	default:
+		return false
+	}
+	return discordWebhookPath.MatchString(u.Path)
+}
+
+// discordWebhookPath is the adapter's webhookPath (adapters/discord).
+var discordWebhookPath = regexp.MustCompile(`^/api(?:/v\d+)?/webhooks/(\d{1,20})/([A-Za-z0-9_.\-]{1,200})/?$`)
 
 func httpURL(s string) bool {
 	u, err := url.Parse(s)

@@ -96,7 +96,6 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		"DIGESTBOT_SLACK_SIGNING_SECRET": secret + "8",
 		"DIGESTBOT_SLACK_COMMANDS":       "http",
 		"DIGESTBOT_SLACK_API_URL":        apiURL,
-		"DIGESTBOT_DISCORD_API_URL":      "https://du:" + secret + "9@discord.example/api/v10/?token=" + secret + "10",
 		"DIGESTBOT_USER_AGENT":           "digestbot-test (+https://ua:" + secret + "11@example.org/?key=" + secret + "12)",
 		"DIGESTBOT_LOG_LEVEL":            "debug",
 	}
@@ -107,6 +106,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	for i, db := range []string{"postgres://bot:" + secret + "13@db:5432/x?sslmode=disable", "host=db user=bot password=" + secret + "14", vars["DIGESTBOT_DB"]} {
 		v := clone(vars)
 		v["DIGESTBOT_DB"] = db
+		v["DIGESTBOT_DISCORD_API_URL"] = "https://du:" + secret + "9@discord.example/api/v10/?token=" + secret + "10"
 		code, out, stderr := digestbot(t, v, "config", "check", "--config", cfgFile)
 		record("config check db #"+strconv.Itoa(i), code, out, stderr)
 	}
