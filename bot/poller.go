@@ -311,12 +311,17 @@ func (p *Poller) Run(ctx context.Context, wake <-chan struct{}) error {
 		return err
 	}
 	for {
-		if _, err := p.PollDue(ctx); err != nil && ctx.Err() == nil {
-			p.log().Error("poll_failed", slog.Any("error", err))
+		_, perr := p.PollDue(ctx)
+		if perr != nil && ctx.Err() == nil {
+			p.log().Error("poll_failed", slog.Any("error", perr))
 		}
 		wait := MinInterval
 		if t, ok, err := p.Store.NextFeedDue(ctx); err == nil && ok {
 			wait = min(max(t.Sub(p.now()), time.Second), MinInterval)
+		}
+		if perr != nil {
+			// The store failed (disk full, read-only…): do not spin on it.
+			wait = max(wait, 15*time.Second)
 		}
 		timer := time.NewTimer(wait)
 		select {

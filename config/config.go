@@ -17,7 +17,7 @@ type Config struct {
 	DB            DSN       `yaml:"db" help:"SQLite file path, or a postgres:// or postgresql:// URL to use PostgreSQL (several replicas can share one). The password is masked whenever the value is printed."`
 	HTTPAddr      string    `yaml:"http_addr" help:"host:port for the HTTP server (health, metrics, Slack and Discord interaction endpoints); \"\" or off disables it."`
 	LogLevel      string    `yaml:"log_level" help:"debug, info, warn or error."`
-	LogFormat     string    `yaml:"log_format" help:"json or text."`
+	LogFormat     string    `yaml:"log_format" help:"auto (text when standard error is a terminal, JSON otherwise), json or text."`
 	ReplicaID     string    `yaml:"replica_id" help:"Name of this replica in leases and logs; empty means hostname-pid."`
 	FeedURL       string    `yaml:"feed_url" help:"Quick start: one feed that posts to every channel, added to feeds."`
 	Interval      Duration  `yaml:"interval" help:"How often feeds are polled, unless a feed sets its own; at least 1m."`
@@ -136,7 +136,7 @@ func Default() *Config {
 		DB:            "digestbot.db",
 		HTTPAddr:      ":8080",
 		LogLevel:      "info",
-		LogFormat:     "json",
+		LogFormat:     "auto",
 		Interval:      Duration(5 * time.Minute),
 		DeliverNewest: 1,
 		FetchTimeout:  Duration(30 * time.Second),

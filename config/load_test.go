@@ -24,7 +24,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"db", c.DB, DSN("digestbot.db")},
 		{"http_addr", c.HTTPAddr, ":8080"},
 		{"log_level", c.LogLevel, "info"},
-		{"log_format", c.LogFormat, "json"},
+		{"log_format", c.LogFormat, "auto"},
 		{"replica_id", c.ReplicaID, ""},
 		{"interval", c.Interval.D(), 5 * time.Minute},
 		{"deliver_newest", c.DeliverNewest, 1},

@@ -92,8 +92,8 @@ func (c *Config) validateGeneral(ps *problems) {
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		ps.add("log_level", `%q is not a level: want debug, info, warn or error`, c.LogLevel)
 	}
-	if !oneOf(c.LogFormat, "json", "text") {
-		ps.add("log_format", `%q is not a format: want json or text`, c.LogFormat)
+	if !oneOf(c.LogFormat, "auto", "", "json", "text") {
+		ps.add("log_format", `%q is not a format: want auto, json or text`, c.LogFormat)
 	}
 	if c.Interval.D() < MinInterval {
 		ps.add("interval", `%s is too short: want at least 1m, such as 5m`, c.Interval)

@@ -108,7 +108,7 @@ func TestValidateRejects(t *testing.T) {
 		{"http_addr bad port", func(c *Config) { c.HTTPAddr = "localhost:http" }, "http_addr", "host:port"},
 		{"http_addr off with http commands", func(c *Config) { c.HTTPAddr = "off"; c.Slack.Commands = "http" }, "http_addr", `slack.commands is "http"`},
 		{"log level", func(c *Config) { c.LogLevel = "verbose" }, "log_level", "debug, info, warn or error"},
-		{"log format", func(c *Config) { c.LogFormat = "xml" }, "log_format", "json or text"},
+		{"log format", func(c *Config) { c.LogFormat = "xml" }, "log_format", "auto, json or text"},
 		{"db empty", func(c *Config) { c.DB = "" }, "db", "is empty"},
 		{"db bad postgres URL", func(c *Config) { c.DB = "postgres://bot:" + secretMark + "%zz@db/x" }, "db", "not a valid PostgreSQL URL"},
 		{"markers empty entry", func(c *Config) { c.Markers = []string{"Roundup:", " "} }, "markers", "entry 1 is empty"},

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
+
+	"digestbot/config"
 )
 
 // TestConfigCheckAndRunAgree: for every bad setting, `config check` and
@@ -54,5 +58,26 @@ func TestConfigCheckAndRunAgree(t *testing.T) {
 				t.Errorf("run --once: exit %d, want 1 naming %s:\n%s", runCode, tt.want, runErr)
 			}
 		})
+	}
+}
+
+func TestLogFormatAuto(t *testing.T) {
+	cfg := config.Default()
+	var buf bytes.Buffer
+	newLogger(cfg, &buf).Info("hello")
+	if !strings.HasPrefix(buf.String(), "{") {
+		t.Errorf("auto on a pipe: %q, want JSON", buf.String())
+	}
+	buf.Reset()
+	cfg.LogFormat = "text"
+	newLogger(cfg, &buf).Info("hello")
+	if !strings.HasPrefix(buf.String(), "time=") {
+		t.Errorf("text: %q", buf.String())
+	}
+	if f, err := os.Open(os.DevNull); err == nil {
+		if isTerminal(f) {
+			t.Errorf("%s taken for a terminal", os.DevNull)
+		}
+		f.Close()
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"digestbot/adapters/console"
 	"digestbot/adapters/sqlite"
@@ -27,7 +28,9 @@ func loadConfig(path string, e env) (*config.Config, error) {
 	return cfg, nil
 }
 
-// newLogger sets up slog as configured: JSON or text on stderr.
+// newLogger sets up slog as configured: JSON or text on stderr (auto: text
+// when w is a terminal), repeated warnings and errors logged once with a
+// count (bot.DedupeHandler).
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	level := slog.LevelInfo
 	switch strings.ToLower(cfg.LogLevel) {
@@ -39,10 +42,44 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 		level = slog.LevelError
 	}
 	opts := &slog.HandlerOptions{Level: level}
-	if strings.ToLower(cfg.LogFormat) == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+	var h slog.Handler
+	switch strings.ToLower(cfg.LogFormat) {
+	case "text":
+		h = slog.NewTextHandler(w, opts)
+	case "json":
+		h = slog.NewJSONHandler(w, opts)
+	default: // auto
+		if isTerminal(w) {
+			h = slog.NewTextHandler(w, opts)
+		} else {
+			h = slog.NewJSONHandler(w, opts)
+		}
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(bot.NewDedupeHandler(h, 5*time.Minute))
+}
+
+// isTerminal reports whether w is a terminal (a character device that is
+// not /dev/null).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false
+	}
+	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(fi, null) {
+		return false
+	}
+	return true
+}
+
+// flushLog logs the counts of repeated records still held.
+func flushLog(log *slog.Logger) {
+	if d, ok := log.Handler().(*bot.DedupeHandler); ok {
+		d.Flush(context.Background())
+	}
 }
 
 // openStore opens the configured database.

@@ -134,6 +134,7 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	defer a.store.Close()
+	defer flushLog(log)
 	if *once {
 		return a.runOnce(ctx)
 	}
