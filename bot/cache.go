@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"errors"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -41,18 +43,34 @@ func newReplyCache(max int, ttl time.Duration) *replyCache {
 }
 
 // do returns the cached reply for key, or runs f once for all the callers
-// that ask for key meanwhile and caches its reply when it succeeds.
-func (c *replyCache) do(key string, now func() time.Time, f func() (Reply, error)) (Reply, error) {
-	if r, ok := c.get(key, now()); ok {
-		return r, nil
-	}
-	c.mu.Lock()
-	if cl, ok := c.flight[key]; ok {
+// that ask for key meanwhile and caches its reply when it succeeds. f runs
+// with the context of the caller that started it; the others wait only as
+// long as their own ctx allows, and run the search again themselves if
+// the one they waited for ended with its caller's context.
+func (c *replyCache) do(ctx context.Context, key string, now func() time.Time, f func() (Reply, error)) (Reply, error) {
+	for {
+		if r, ok := c.get(key, now()); ok {
+			return r, nil
+		}
+		c.mu.Lock()
+		cl, ok := c.flight[key]
+		if !ok {
+			break
+		}
 		cl.waiting++
 		c.mu.Unlock()
-		<-cl.done
+		select {
+		case <-cl.done:
+		case <-ctx.Done():
+			return Reply{}, ctx.Err()
+		}
+		if cl.err != nil && ctx.Err() == nil &&
+			(errors.Is(cl.err, context.Canceled) || errors.Is(cl.err, context.DeadlineExceeded)) {
+			continue // its caller gave up; this one has not
+		}
 		return cl.reply, cl.err
 	}
+	// c.mu is held: this caller runs the search.
 	cl := &call{done: make(chan struct{})}
 	c.flight[key] = cl
 	c.mu.Unlock()

@@ -3,9 +3,12 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -92,8 +95,9 @@ type Quick interface {
 }
 
 // AnswerQuick asks h for a quick answer when h has a quick path. A panic
-// there is recovered and returned as err (with ok false), so that the
-// adapter can log it and run the full handler, which answers either way.
+// there is recovered and returned as err, a *PanicError (with ok false),
+// so that the caller can log it and run the full handler, which answers
+// either way.
 func AnswerQuick(h Handler, c Command) (r Reply, ok bool, err error) {
 	q, isQuick := h.(Quick)
 	if !isQuick {
@@ -101,7 +105,7 @@ func AnswerQuick(h Handler, c Command) (r Reply, ok bool, err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			r, ok, err = Reply{}, false, fmt.Errorf("quick path of %q panicked: %v", c.Name, p)
+			r, ok, err = Reply{}, false, &PanicError{Command: c.Name, Value: p, Stack: debug.Stack()}
 		}
 	}()
 	r, ok = q.ServeQuick(c)
@@ -128,6 +132,7 @@ type Mux struct {
 	handlers map[string]muxEntry
 	fallback Handler
 	observe  func(platform, name string, d time.Duration)
+	log      *slog.Logger
 }
 
 type muxEntry struct {
@@ -175,6 +180,14 @@ func (m *Mux) Observe(f func(platform, name string, d time.Duration)) {
 	m.observe = f
 }
 
+// SetLogger sets where recovered handler panics are logged (with their
+// stacks); by default they are discarded.
+func (m *Mux) SetLogger(l *slog.Logger) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.log = l
+}
+
 // CommandHelp describes one registered command.
 type CommandHelp struct {
 	Name, Usage, Summary string
@@ -211,25 +224,49 @@ func (m *Mux) ServeQuick(c Command) (Reply, bool) {
 	return r, ok
 }
 
-// ServeCommand dispatches c to its handler.
+// ServeCommand dispatches c to its handler. Like net/http's server, it
+// recovers a handler's panic: the user gets PanicReply (unless the
+// handler had answered), the log the stack, and the caller goes on.
 func (m *Mux) ServeCommand(ctx context.Context, w Responder, c Command) {
 	m.mu.RLock()
 	e, ok := m.handlers[c.Name]
-	fallback, observe := m.fallback, m.observe
+	fallback, observe, log := m.fallback, m.observe, m.log
 	m.mu.RUnlock()
 	start := time.Now()
 	name := c.Name
+	h := e.h
 	switch {
 	case ok:
-		e.h.ServeCommand(ctx, w, c)
 	case fallback != nil:
-		name = ""
-		fallback.ServeCommand(ctx, w, c)
+		name, h = "", fallback
 	default:
 		name = ""
-		_ = w.Respond(ctx, Reply{Text: fmt.Sprintf("Unknown command %q.", c.Name), Error: true})
+		h = HandlerFunc(func(ctx context.Context, w Responder, c Command) {
+			_ = w.Respond(ctx, Reply{Text: fmt.Sprintf("Unknown command %q.", c.Name), Error: true})
+		})
+	}
+	tw := &trackedResponder{w: w}
+	if err := ServeRecovered(ctx, h, tw, c); err != nil {
+		if log == nil {
+			log = slog.New(slog.DiscardHandler)
+		}
+		logPanic(ctx, log, c, err)
+		if !tw.answered.Load() {
+			_ = w.Respond(ctx, PanicReply)
+		}
 	}
 	if observe != nil {
 		observe(c.Platform, name, time.Since(start))
 	}
+}
+
+// trackedResponder notes whether a handler answered.
+type trackedResponder struct {
+	w        Responder
+	answered atomic.Bool
+}
+
+func (t *trackedResponder) Respond(ctx context.Context, r Reply) error {
+	t.answered.Store(true)
+	return t.w.Respond(ctx, r)
 }

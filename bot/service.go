@@ -62,6 +62,7 @@ func (s *Service) Mux() *Mux {
 		return s.mux
 	}
 	m := NewMux()
+	m.SetLogger(s.log())
 	m.HandleFunc("latest", "", "the newest issue: its lead story and roundup", s.latest)
 	m.Handle("search", "<words>", `search every issue; "quoted phrase", -exclude`, WithQuick(HandlerFunc(s.search), s.quickSearch))
 	m.HandleFunc("issue", "<date or number>", "one issue, by date (2025-11-20) or number (#12)", s.issue)
@@ -205,7 +206,7 @@ func (s *Service) search(ctx context.Context, w Responder, c Command) {
 		err error
 	)
 	if s.cache != nil {
-		r, err = s.cache.do(q.String(), s.now, search)
+		r, err = s.cache.do(ctx, q.String(), s.now, search)
 	} else {
 		r, err = search()
 	}

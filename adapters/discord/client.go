@@ -43,10 +43,7 @@ type Options struct {
 	// MaxRetryWait is the longest wait accepted inside a call (default 30s);
 	// a longer retry_after is returned at once as a *bot.RateLimitError.
 	MaxRetryWait time.Duration
-	// InlineWait is how long a command handler may take before a gateway
-	// interaction is deferred (default 2s; Discord allows 3s).
-	InlineWait time.Duration
-	Logger     *slog.Logger
+	Logger       *slog.Logger
 	// HTTPClient makes every REST call (default: 30s timeout).
 	HTTPClient *http.Client
 	// Now and Sleep are the clock, for tests (default time.Now and a timer
@@ -58,10 +55,9 @@ type Options struct {
 // Client publishes posts to Discord channels with a bot token or through a
 // webhook, registers the /digest command and answers it over the gateway.
 type Client struct {
-	rest       *rest
-	hook       *webhook // nil without Options.WebhookURL
-	log        *slog.Logger
-	inlineWait time.Duration
+	rest *rest
+	hook *webhook // nil without Options.WebhookURL
+	log  *slog.Logger
 
 	mu          sync.Mutex
 	channels    map[string]channelInfo // channel id -> what GET /channels said
@@ -83,17 +79,13 @@ func New(opts Options) (*Client, error) {
 		return nil, errors.New("discord: the bot token contains spaces: copy it again from the Developer Portal's Bot tab")
 	}
 	c := &Client{
-		log:        opts.Logger,
-		inlineWait: opts.InlineWait,
-		channels:   map[string]channelInfo{},
-		threads:    map[string]bool{},
-		hookForum:  opts.Forum,
+		log:       opts.Logger,
+		channels:  map[string]channelInfo{},
+		threads:   map[string]bool{},
+		hookForum: opts.Forum,
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	if c.inlineWait <= 0 {
-		c.inlineWait = defaultInlineWait
 	}
 	if opts.WebhookURL != "" {
 		w, err := parseWebhookURL(opts.WebhookURL)

@@ -41,7 +41,8 @@
 // RegisterCommands installs /digest (latest, search, issue, feeds, help).
 // Interactions arrive either over HTTP (NewInteractionHandler, verified
 // with the application's Ed25519 public key) or over the gateway
-// (Client.RunGateway); both turn them into a bot.Command for a bot.Handler
-// and render its bot.Reply with RenderReply. A handler slower than the
-// inline wait gets a deferred response, completed later by editing it.
+// (Client.RunGateway); both turn them into a bot.Command and hand it to the
+// bot's reply path (bot.Replies), carrying its answers (rendered with
+// RenderReply) as a bot.ReplyTransport: a handler slower than the inline
+// wait gets a deferred response, completed later by editing it.
 package discord

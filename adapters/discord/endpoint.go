@@ -53,8 +53,8 @@ type InteractionOptions struct {
 	AppID string
 }
 
-// endpoint is the http.Handler for POST /discord/interactions.
-type endpoint struct {
+// InteractionHandler is the http.Handler for POST /discord/interactions.
+type InteractionHandler struct {
 	key ed25519.PublicKey
 	x   *interactions
 	now func() time.Time
@@ -66,7 +66,7 @@ type endpoint struct {
 // URL in the Developer Portal). Every request must carry a valid Ed25519
 // signature by the application's key, made within the last five minutes;
 // anything else gets 401 and does nothing.
-func NewInteractionHandler(opts InteractionOptions) (http.Handler, error) {
+func NewInteractionHandler(opts InteractionOptions) (*InteractionHandler, error) {
 	key, err := hex.DecodeString(strings.TrimSpace(opts.PublicKey))
 	if err != nil || len(key) != ed25519.PublicKeySize {
 		return nil, errors.New("discord: public key: want the 64 hex digits of the application's public key (Developer Portal, General Information): set DIGESTBOT_DISCORD_PUBLIC_KEY")
@@ -89,20 +89,13 @@ func NewInteractionHandler(opts InteractionOptions) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &endpoint{
+	return &InteractionHandler{
 		key: key, now: now, log: log,
 		x: newInteractions(opts.Handler, opts.Suggester, opts.InChannel, opts.InlineWait, r, opts.AppID, log),
 	}, nil
 }
 
-func newInteractions(h bot.Handler, s Suggester, inChannel bool, wait time.Duration, r *rest, appID string, log *slog.Logger) *interactions {
-	if wait <= 0 {
-		wait = defaultInlineWait
-	}
-	return &interactions{handler: h, suggester: s, ephemeral: !inChannel, wait: wait, rest: r, appID: appID, log: log}
-}
-
-func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (e *InteractionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -128,24 +121,29 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "malformed interaction", http.StatusBadRequest)
 		return
 	}
-	resp, sent := e.x.answer(r.Context(), context.WithoutCancel(r.Context()), &in)
-	if resp == nil {
+	err = e.x.serve(r.Context(), &in, func(_ context.Context, resp *response) error {
+		out, err := json.Marshal(resp)
+		if err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+		return nil
+	})
+	if errors.Is(err, errUnsupported) {
 		http.Error(w, "unsupported interaction type", http.StatusBadRequest)
-		return
 	}
-	out, err := json.Marshal(resp)
-	if err != nil {
-		sent(false)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	_, err = w.Write(out)
-	if f, ok := w.(http.Flusher); ok && err == nil {
-		f.Flush()
-	}
-	sent(err == nil)
 }
+
+// Close waits for the commands still being answered, until ctx ends (see
+// bot.Replies.Close). Call it after the HTTP server's Shutdown.
+func (e *InteractionHandler) Close(ctx context.Context) error { return e.x.replies.Close(ctx) }
 
 // verifySignature checks Discord's Ed25519 signature over timestamp+body
 // and that the timestamp is within five minutes of now.

@@ -9,22 +9,37 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"digestbot/bot"
 )
 
+// GatewayOptions configure Client.RunGateway.
+type GatewayOptions struct {
+	// Handler answers the commands, usually a *bot.Mux. Required.
+	Handler bot.Handler
+	// Suggester completes "/digest search" queries; nil for none.
+	Suggester Suggester
+	// InChannel makes replies visible to everyone in the channel; by
+	// default only the user who typed the command sees them (ephemeral).
+	InChannel bool
+	// InlineWait is how long the handler may take before the interaction
+	// is deferred (default 2s; Discord allows 3s).
+	InlineWait time.Duration
+}
+
 // RunGateway connects to Discord's gateway with the bot token and answers
 // /digest interactions as they arrive, until ctx ends; then it closes the
-// connection, waits for the handlers it started and returns nil. Replies
-// are ephemeral unless inChannel. The gateway's address comes from the
-// REST API's /gateway (through Options.APIURL), so tests can serve both.
-func (c *Client) RunGateway(ctx context.Context, h bot.Handler, s Suggester, inChannel bool) error {
+// connection, waits for the handlers it started (up to bot.ShutdownGrace)
+// and returns nil. The gateway's address comes from the REST API's
+// /gateway (through Options.APIURL), so tests can serve both.
+func (c *Client) RunGateway(ctx context.Context, o GatewayOptions) error {
 	if c.rest.token == "" {
 		return errors.New("discord: the gateway needs a bot token: set DIGESTBOT_DISCORD_BOT_TOKEN, or use DIGESTBOT_DISCORD_COMMANDS=http")
 	}
-	if h == nil {
+	if o.Handler == nil {
 		return errors.New("discord: gateway needs a command handler")
 	}
 	sess, err := discordgo.New("Bot " + c.rest.token)
@@ -37,7 +52,7 @@ func (c *Client) RunGateway(ctx context.Context, h bot.Handler, s Suggester, inC
 	sess.Identify.Intents = 0 // interactions need no intents
 	sess.LogLevel = discordgo.LogError
 
-	x := newInteractions(h, s, inChannel, c.inlineWait, c.rest, "", c.log)
+	x := newInteractions(o.Handler, o.Suggester, o.InChannel, o.InlineWait, c.rest, "", c.log)
 	var (
 		mu      sync.Mutex
 		stopped bool
@@ -66,7 +81,7 @@ func (c *Client) RunGateway(ctx context.Context, h bot.Handler, s Suggester, inC
 	stopped = true
 	mu.Unlock()
 	running.Wait()
-	x.bg.Wait()
+	_ = bot.CloseWithin(context.WithoutCancel(ctx), x.replies, bot.ShutdownGrace)
 	if closeErr != nil {
 		c.log.LogAttrs(context.Background(), slog.LevelWarn, "discord_gateway_close_failed",
 			slog.Any("error", redactErr(closeErr, c.rest.token)))
@@ -80,17 +95,15 @@ func (c *Client) gatewayInteraction(ctx context.Context, x *interactions, i *dis
 	if i == nil {
 		return
 	}
-	resp, sent := x.answer(ctx, ctx, i)
-	if resp == nil {
-		return
-	}
-	err := c.rest.do(ctx, call{method: http.MethodPost, path: "interactions/" + i.ID + "/" + i.Token + "/callback",
-		body: resp, what: "answer interaction " + i.ID}, nil)
-	sent(err == nil)
-	if err != nil {
-		c.log.LogAttrs(ctx, slog.LevelWarn, "discord_interaction_answer_failed",
-			slog.String("interaction", i.ID), slog.Any("error", err))
-	}
+	_ = x.serve(ctx, i, func(ctx context.Context, resp *response) error {
+		err := c.rest.do(ctx, call{method: http.MethodPost, path: "interactions/" + i.ID + "/" + i.Token + "/callback",
+			body: resp, what: "answer interaction " + i.ID}, nil)
+		if err != nil {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "discord_interaction_answer_failed",
+				slog.String("interaction", i.ID), slog.Any("error", err))
+		}
+		return err
+	})
 }
 
 // discordgoClient is the HTTP client discordgo's session uses: ours, with

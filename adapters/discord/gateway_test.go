@@ -77,7 +77,7 @@ func TestGatewayAnswersInteractions(t *testing.T) {
 	rec := &recorder{}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- env.c.RunGateway(ctx, rec, nil, false) }()
+	go func() { done <- env.c.RunGateway(ctx, GatewayOptions{Handler: rec}) }()
 
 	select {
 	case tok := <-identified:
@@ -114,7 +114,7 @@ func TestGatewayAnswersInteractions(t *testing.T) {
 
 func TestGatewayNeedsBotToken(t *testing.T) {
 	env := newEnv(t, func(o *Options) { o.BotToken = ""; o.WebhookURL = testWebhookURL })
-	if err := env.c.RunGateway(context.Background(), &recorder{}, nil, false); err == nil {
+	if err := env.c.RunGateway(context.Background(), GatewayOptions{Handler: &recorder{}}); err == nil {
 		t.Error("RunGateway without a bot token succeeded")
 	}
 }

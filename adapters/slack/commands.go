@@ -55,8 +55,9 @@ type CommandOptions struct {
 // NewCommandHandler returns the handler for Slack's slash command requests
 // (mount it at POST /slack/commands). Every request must carry a valid
 // Slack signature made in the last five minutes; any other gets 401 and
-// does no work.
-func NewCommandHandler(opts CommandOptions) http.Handler {
+// does no work. Close it on shutdown, after the HTTP server's Shutdown, to
+// let the answers under way finish.
+func NewCommandHandler(opts CommandOptions) *CommandHandler {
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -66,7 +67,7 @@ func NewCommandHandler(opts CommandOptions) http.Handler {
 		now = time.Now
 	}
 	secret := []byte(opts.SigningSecret)
-	return &commandHandler{
+	return &CommandHandler{
 		secret: secret,
 		macs:   sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }},
 		now:    now,
@@ -75,7 +76,8 @@ func NewCommandHandler(opts CommandOptions) http.Handler {
 	}
 }
 
-type commandHandler struct {
+// CommandHandler is the http.Handler of POST /slack/commands.
+type CommandHandler struct {
 	secret []byte
 	now    func() time.Time
 	log    *slog.Logger
@@ -94,7 +96,7 @@ var (
 	errReplayed     = errors.New("request replayed")
 )
 
-func (h *commandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *CommandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -124,7 +126,7 @@ func (h *commandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if h.d.handler == nil {
+	if h.d.replies.Handler == nil {
 		http.Error(w, "commands are not configured", http.StatusServiceUnavailable)
 		return
 	}
@@ -138,21 +140,40 @@ func (h *commandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cmd := commandFrom(sc)
 	h.log.Debug("slack_command", slog.String("command", cmd.Name), slog.String("user", cmd.User), slog.String("channel", cmd.Channel))
 	// The handler outlives this request when it is slow.
-	kind, reply := h.d.run(context.WithoutCancel(r.Context()), cmd, sc.ResponseURL)
-	switch kind {
-	case ackReply:
-		b, err := h.d.encode(reply)
-		if err != nil {
-			http.Error(w, "cannot encode reply", http.StatusInternalServerError)
-			return
-		}
-		writeBody(w, b)
-	case ackWorking:
-		writeJSON(w, h.d.working())
-	default:
-		w.WriteHeader(http.StatusOK)
-	}
+	_ = h.d.replies.Serve(r.Context(), cmd, httpTransport{followUp: followUp{d: h.d, url: sc.ResponseURL}, w: w})
 }
+
+// httpTransport answers a slash command over its HTTP request: inline in
+// the response body, later to response_url.
+type httpTransport struct {
+	followUp
+	w http.ResponseWriter
+}
+
+// Inline implements bot.ReplyTransport.
+func (t httpTransport) Inline(_ context.Context, r *bot.Reply) error {
+	if r == nil {
+		t.w.WriteHeader(http.StatusOK)
+		return nil
+	}
+	b, err := t.d.encode(*r)
+	if err != nil {
+		http.Error(t.w, "cannot encode reply", http.StatusInternalServerError)
+		return nil // response_url takes further answers all the same
+	}
+	writeBody(t.w, b)
+	return nil
+}
+
+// Defer implements bot.ReplyTransport.
+func (t httpTransport) Defer(context.Context) error {
+	writeJSON(t.w, t.d.working())
+	return nil
+}
+
+// Close waits for the commands still being answered, until ctx ends (see
+// bot.Replies.Close).
+func (h *CommandHandler) Close(ctx context.Context) error { return h.d.replies.Close(ctx) }
 
 // readBody reads the request body, at most maxCommandBody bytes, in one
 // allocation when the length is declared.
@@ -189,7 +210,7 @@ var jsonContentType = []string{"application/json; charset=utf-8"}
 
 // verify checks Slack's v0 signature over the timestamp and body, the
 // timestamp's window and that the request was not seen before.
-func (h *commandHandler) verify(hdr http.Header, body []byte) error {
+func (h *CommandHandler) verify(hdr http.Header, body []byte) error {
 	if len(h.secret) == 0 {
 		return errNoSecret
 	}

@@ -33,22 +33,12 @@ type replyPayload struct {
 	Blocks       slack.Blocks `json:"blocks,omitempty"`
 }
 
-// ackKind says how to answer Slack's request right away.
-type ackKind int
-
-const (
-	ackEmpty   ackKind = iota // the handler answered nothing in time and is done
-	ackWorking                // the handler is still busy; its answer goes to response_url
-	ackReply                  // the handler's answer, inline
-)
-
-// dispatcher runs a bot.Handler for one slash command and decides between
-// an inline answer and response_url; HTTP and Socket Mode share it.
+// dispatcher holds what Slack's two ways in (HTTP and Socket Mode) share:
+// the reply path (bot.Replies: deadline, goroutine, panics, shutdown), the
+// rendering of replies and the posts to response_url.
 type dispatcher struct {
-	handler   bot.Handler
+	replies   *bot.Replies
 	inChannel bool
-	wait      time.Duration
-	timeout   time.Duration
 	client    *http.Client
 	allowURL  func(*url.URL) bool
 	log       *slog.Logger
@@ -73,8 +63,10 @@ func newDispatcher(h bot.Handler, inChannel bool, wait time.Duration, client *ht
 	if allow == nil {
 		allow = SlackResponseURL
 	}
-	return &dispatcher{handler: h, inChannel: inChannel, wait: wait, timeout: defaultHandlerTimeout,
-		client: client, allowURL: allow, log: log, rendered: map[string][]byte{}}
+	return &dispatcher{
+		replies:   &bot.Replies{Handler: h, InlineWait: wait, Timeout: defaultHandlerTimeout, Logger: log},
+		inChannel: inChannel, client: client, allowURL: allow, log: log, rendered: map[string][]byte{},
+	}
 }
 
 // SlackResponseURL is the default check on response_url: https on a
@@ -91,58 +83,6 @@ func commandFrom(sc slack.SlashCommand) bot.Command {
 	c.User = sc.UserID
 	c.Channel = sc.ChannelID
 	return c
-}
-
-// run starts the handler and waits up to d.wait for its first answer. The
-// handler keeps running after run returns; answers it gives later are
-// posted to responseURL. parent bounds the handler's life (with d.timeout).
-func (d *dispatcher) run(parent context.Context, cmd bot.Command, responseURL string) (ackKind, bot.Reply) {
-	if r, ok := d.quick(cmd); ok {
-		return ackReply, r
-	}
-	rs := &responder{d: d, url: responseURL, inlineOpen: true, inline: make(chan bot.Reply, 1)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		ctx, cancel := context.WithTimeout(parent, d.timeout)
-		defer cancel()
-		defer func() {
-			if p := recover(); p != nil {
-				d.log.Error("slack_command_panic", slog.String("command", cmd.Name), slog.Any("error", fmt.Errorf("%v", p)))
-				if !rs.answered() {
-					_ = rs.Respond(ctx, bot.Reply{Text: "Something went wrong; please try again later.", Error: true})
-				}
-			}
-		}()
-		d.handler.ServeCommand(ctx, rs, cmd)
-	}()
-	timer := time.NewTimer(d.wait)
-	defer timer.Stop()
-	select {
-	case r := <-rs.inline:
-		return ackReply, r
-	case <-done:
-		if r, ok := rs.closeInline(); ok {
-			return ackReply, r
-		}
-		return ackEmpty, bot.Reply{}
-	case <-timer.C:
-	case <-parent.Done():
-	}
-	if r, ok := rs.closeInline(); ok {
-		return ackReply, r
-	}
-	return ackWorking, bot.Reply{}
-}
-
-// quick asks the handler for an answer from memory (bot.Quick), on the
-// caller's goroutine: a cached search needs no goroutine or timer.
-func (d *dispatcher) quick(cmd bot.Command) (bot.Reply, bool) {
-	r, ok, err := bot.AnswerQuick(d.handler, cmd)
-	if err != nil {
-		d.log.Error("slack_command_panic", slog.String("command", cmd.Name), slog.Any("error", err))
-	}
-	return r, ok
 }
 
 func (d *dispatcher) payload(r bot.Reply) replyPayload {
@@ -238,48 +178,14 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// responder is the bot.Responder of one command: its first answer goes
-// inline while the request is still open, the rest to response_url.
-type responder struct {
+// followUp posts answers given after the request was acknowledged to the
+// command's response_url: the part of bot.ReplyTransport both ways in share.
+type followUp struct {
 	d   *dispatcher
 	url string
-
-	mu         sync.Mutex
-	inlineOpen bool
-	inline     chan bot.Reply // buffered, 1
-	responded  bool
 }
 
-// Respond implements bot.Responder.
-func (r *responder) Respond(ctx context.Context, reply bot.Reply) error {
-	r.mu.Lock()
-	r.responded = true
-	if r.inlineOpen {
-		r.inlineOpen = false
-		r.inline <- reply
-		r.mu.Unlock()
-		return nil
-	}
-	r.mu.Unlock()
-	return r.d.postResponse(ctx, r.url, reply)
-}
-
-func (r *responder) answered() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.responded
-}
-
-// closeInline ends the inline window and returns an answer given before it
-// closed, if any.
-func (r *responder) closeInline() (bot.Reply, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.inlineOpen = false
-	select {
-	case reply := <-r.inline:
-		return reply, true
-	default:
-		return bot.Reply{}, false
-	}
+// FollowUp implements bot.ReplyTransport.
+func (f followUp) FollowUp(ctx context.Context, r bot.Reply, _ bool) error {
+	return f.d.postResponse(ctx, f.url, r)
 }

@@ -51,8 +51,9 @@
 // # Slash commands
 //
 // [NewCommandHandler] serves POST /slack/commands: it verifies Slack's
-// request signature, turns the text into a bot.Command and answers inline
-// when the handler is quick, else acknowledges at once and posts the answer
-// to the command's response_url. [Client.RunSocketMode] does the same over a
+// request signature, turns the text into a bot.Command and hands it to the
+// bot's reply path (bot.Replies), which answers inline when the handler is
+// quick, else acknowledges at once and posts the answer to the command's
+// response_url; this package only carries the answers. [Client.RunSocketMode] does the same over a
 // Socket Mode connection, with no public URL needed.
 package slack

@@ -40,8 +40,8 @@ type SocketModeOptions struct {
 }
 
 // RunSocketMode connects to Slack over Socket Mode and answers slash
-// commands until ctx is cancelled, then waits for running handlers and
-// returns nil. It returns an error when the connection cannot be made or
+// commands until ctx is cancelled, then waits for running handlers (up to
+// bot.ShutdownGrace) and returns nil. It returns an error when the connection cannot be made or
 // kept (a bad app token, for one). Run it in its own goroutine.
 func (c *Client) RunSocketMode(ctx context.Context, o SocketModeOptions) error {
 	if !strings.HasPrefix(o.AppToken, "xapp-") {
@@ -59,6 +59,8 @@ func (c *Client) RunSocketMode(ctx context.Context, o SocketModeOptions) error {
 	runErr := make(chan error, 1)
 	go func() { runErr <- sm.RunContext(runCtx) }()
 
+	// Last, let the answers under way finish (bot.ShutdownGrace at most).
+	defer bot.CloseWithin(context.WithoutCancel(ctx), d.replies, bot.ShutdownGrace)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
@@ -118,26 +120,47 @@ func (c *Client) handleSocketEvent(ctx context.Context, sm socketAcker, d *dispa
 // answer when the handler is quick and the answer small, else the ack says
 // "working on it" and the answer goes to response_url.
 func (c *Client) serveSocketCommand(ctx context.Context, sm socketAcker, d *dispatcher, req socketmode.Request, sc slack.SlashCommand) {
-	cmd := commandFrom(sc)
-	kind, reply := d.run(ctx, cmd, sc.ResponseURL)
-	var err error
-	switch kind {
-	case ackReply:
-		if b, eerr := d.encode(reply); eerr == nil && len(b)+len(req.EnvelopeID)+64 < maxAckPayload {
-			err = sm.AckCtx(ctx, req.EnvelopeID, json.RawMessage(b))
-			break
-		}
-		err = sm.AckCtx(ctx, req.EnvelopeID, d.working())
-		if perr := d.postResponse(ctx, sc.ResponseURL, reply); perr != nil {
-			c.log.Warn("slack_command_reply_failed", slog.Any("error", perr))
-		}
-	case ackWorking:
-		err = sm.AckCtx(ctx, req.EnvelopeID, d.working())
-	default:
-		err = sm.AckCtx(ctx, req.EnvelopeID, nil)
+	t := socketTransport{followUp: followUp{d: d, url: sc.ResponseURL}, sm: sm, envelope: req.EnvelopeID, log: c.log}
+	_ = d.replies.Serve(ctx, commandFrom(sc), t)
+}
+
+// socketTransport answers a slash command envelope: inline in its ack,
+// later to response_url.
+type socketTransport struct {
+	followUp
+	sm       socketAcker
+	envelope string
+	log      *slog.Logger
+}
+
+// Inline implements bot.ReplyTransport.
+func (t socketTransport) Inline(ctx context.Context, r *bot.Reply) error {
+	if r == nil {
+		t.ack(ctx, nil)
+		return nil
 	}
-	if err != nil {
-		c.log.Warn("slack_socket_ack_failed", slog.Any("error", err))
+	if b, err := t.d.encode(*r); err == nil && len(b)+len(t.envelope)+64 < maxAckPayload {
+		t.ack(ctx, json.RawMessage(b))
+		return nil
+	}
+	t.ack(ctx, t.d.working())
+	if err := t.d.postResponse(ctx, t.url, *r); err != nil {
+		t.log.Warn("slack_command_reply_failed", slog.Any("error", err))
+	}
+	return nil
+}
+
+// Defer implements bot.ReplyTransport.
+func (t socketTransport) Defer(ctx context.Context) error {
+	t.ack(ctx, t.d.working())
+	return nil
+}
+
+// ack acknowledges the envelope; a failure is logged, and the answers
+// still reach response_url.
+func (t socketTransport) ack(ctx context.Context, payload any) {
+	if err := t.sm.AckCtx(ctx, t.envelope, payload); err != nil {
+		t.log.Warn("slack_socket_ack_failed", slog.Any("error", err))
 	}
 }
 

@@ -34,9 +34,11 @@ func buildSlack(cfg *config.Config, log *slog.Logger, mux *bot.Mux, _ *bot.Servi
 	}
 	switch s.Commands {
 	case config.CommandsHTTP:
-		p.routes["/slack/commands"] = slack.NewCommandHandler(slack.CommandOptions{
+		h := slack.NewCommandHandler(slack.CommandOptions{
 			SigningSecret: s.SigningSecret.Value(), Handler: mux, InChannel: inChannel, Logger: log,
 		})
+		p.routes["/slack/commands"] = h
+		p.closers = append(p.closers, h.Close)
 	case config.CommandsSocket:
 		if client == nil {
 			return nil, fmt.Errorf("slack: Socket Mode needs slack.bot_token (DIGESTBOT_SLACK_BOT_TOKEN)")
@@ -87,7 +89,7 @@ func buildDiscord(cfg *config.Config, log *slog.Logger, mux *bot.Mux, svc *bot.S
 			if err := register(ctx); err != nil {
 				return err
 			}
-			return client.RunGateway(ctx, mux, svc, inChannel)
+			return client.RunGateway(ctx, discord.GatewayOptions{Handler: mux, Suggester: svc, InChannel: inChannel})
 		})
 	case config.CommandsHTTP:
 		h, err := discord.NewInteractionHandler(discord.InteractionOptions{
@@ -98,6 +100,7 @@ func buildDiscord(cfg *config.Config, log *slog.Logger, mux *bot.Mux, svc *bot.S
 			return nil, fmt.Errorf("discord: %w", err)
 		}
 		p.routes["/discord/interactions"] = h
+		p.closers = append(p.closers, h.Close)
 		p.runners = append(p.runners, func(ctx context.Context) error {
 			if err := register(ctx); err != nil {
 				log.Warn("discord_register_failed", slog.Any("error", err))

@@ -21,12 +21,15 @@ import (
 )
 
 // platform is what one chat platform adds to the bot: a publisher for its
-// channels, HTTP routes for its commands and connections to keep open.
+// channels, HTTP routes for its commands, connections to keep open, and
+// what to close once the HTTP server has stopped (commands still being
+// answered).
 type platform struct {
 	name      string
 	publisher bot.Publisher
 	routes    map[string]http.Handler
 	runners   []func(ctx context.Context) error
+	closers   []func(ctx context.Context) error
 }
 
 // app is the running bot, built from the configuration.
@@ -217,8 +220,17 @@ func (a *app) serve(ctx context.Context) error {
 	ready.Store(false)
 	a.log.Info("digestbot_stopping", slog.Any("reason", context.Cause(ctx)))
 	if srv != nil {
-		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		// The server stops taking requests, then the commands it started
+		// get the rest of the grace to finish their answers.
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), bot.ShutdownGrace)
 		_ = srv.Shutdown(sctx)
+		for _, p := range a.plats {
+			for _, c := range p.closers {
+				if err := c(sctx); err != nil {
+					a.log.Warn("commands_cut_off", slog.String("platform", p.name), slog.Any("error", err))
+				}
+			}
+		}
 		scancel()
 	}
 	wg.Wait()
