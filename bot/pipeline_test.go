@@ -196,7 +196,7 @@ func (h *harness) open() {
 	h.t.Cleanup(func() { st.Close() })
 	h.store = st
 	plan := bot.FeedPlan{URL: h.feed.srv.URL + "/rss/", Interval: 5 * time.Minute, DeliverNewest: 1, Channels: h.chans}
-	h.poller = &bot.Poller{Store: st, Source: feeds.NewFetcher(feeds.Options{}), Feeds: []bot.FeedPlan{plan},
+	h.poller = &bot.Poller{Store: st, Source: feeds.NewFetcher(feeds.Options{Egress: feeds.Egress{AllowPrivateHosts: []string{"127.0.0.1"}}}), Feeds: []bot.FeedPlan{plan},
 		Owner: "test", Now: h.clock.Now, Jitter: noJitter}
 	h.outbox = &bot.Outbox{Store: st, Publishers: map[string]bot.Publisher{"fake": h.plat}, Channels: h.chans,
 		Owner: "test", Now: h.clock.Now, Jitter: noJitter}

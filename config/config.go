@@ -38,6 +38,10 @@ type Config struct {
 	EditorsChannel string `yaml:"editors_channel" help:"Name of a channel that receives a preview of how a scheduled Ghost post will be split; empty: no previews."`
 	Ghost          Ghost  `yaml:"ghost"`
 
+	// Egress policy (feeds.Egress).
+	AllowPrivateFeeds bool     `yaml:"allow_private_feeds" help:"Let the feeds of this file and the environment (not those subscribed from chat) reach any address, private ones included (loopback, private, link-local…)."`
+	AllowPrivateHosts []string `yaml:"allow_private_hosts" help:"Private hosts every feed may reach, including feeds subscribed from chat: host names, IP addresses or CIDR prefixes such as 10.1.0.0/16; comma-separated in the environment."`
+
 	// Source is the file the settings were read from; "" when none.
 	Source string `yaml:"-"`
 }
@@ -112,6 +116,8 @@ type Slack struct {
 	Commands      string `yaml:"commands" help:"How /digest arrives: socket, http or off. Empty means socket with an app token, else http with a signing secret, else off."`
 	APIURL        string `yaml:"api_url" help:"Slack Web API base URL (change only for tests or a proxy)."`
 	Replies       string `yaml:"replies" help:"Command answers: ephemeral (only the asker sees them) or in_channel."`
+
+	Admins []string `yaml:"admins" help:"Slack user ids (U0123ABCD) who may manage feeds from chat, beside workspace admins and owners; comma-separated in the environment."`
 }
 
 // Discord holds the Discord application's settings.
@@ -127,6 +133,8 @@ type Discord struct {
 	APIURL     string `yaml:"api_url" help:"Discord REST API base URL (change only for tests or a proxy)."`
 	Replies    string `yaml:"replies" help:"Command answers: ephemeral (only the asker sees them) or in_channel."`
 	Forum      bool   `yaml:"forum" help:"The quick-start channel is a forum channel: each issue opens a forum post."`
+
+	Admins []string `yaml:"admins" help:"Discord user ids who may manage feeds from chat, beside members with Manage Server or Manage Channels; comma-separated in the environment."`
 }
 
 // Default returns the settings used when neither file nor environment

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -36,6 +37,8 @@ var (
 	slackIDRe   = regexp.MustCompile(`^[CGD][A-Z0-9]{6,20}$`)
 	snowflakeRe = regexp.MustCompile(`^[0-9]{15,20}$`)
 	hexKeyRe    = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+	slackUserRe = regexp.MustCompile(`^[UW][A-Z0-9]{6,20}$`)
+	hostNameRe  = regexp.MustCompile(`^(?i)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$`)
 )
 
 // Advice reused by several checks.
@@ -114,6 +117,11 @@ func (c *Config) validateGeneral(ps *problems) {
 	}
 	if c.MaxFeedBytes <= 0 {
 		ps.add("max_feed_bytes", `%d is not positive: want a size in bytes such as 10485760 (10 MiB)`, c.MaxFeedBytes)
+	}
+	for _, h := range c.AllowPrivateHosts {
+		if msg := allowHostProblem(h); msg != "" {
+			ps.add("allow_private_hosts", "%s", msg)
+		}
 	}
 	if c.Outbox.MaxAttempts < 1 {
 		ps.add("outbox.max_attempts", `%d is below 1: want the number of tries per post, such as 12`, c.Outbox.MaxAttempts)
@@ -222,6 +230,11 @@ func (c *Config) validateSlack(ps *problems) {
 	if whiteSpace(s.SigningSecret) {
 		ps.add("slack.signing_secret", `contains white space: copy the Signing Secret again from your Slack app's Basic Information page`)
 	}
+	for _, id := range s.Admins {
+		if !slackUserRe.MatchString(id) {
+			ps.add("slack.admins", `%q is not a Slack user id: want such as U0123ABCD (profile → ⋮ → Copy member ID)`, id)
+		}
+	}
 	if s.BotToken != "" && !strings.HasPrefix(s.BotToken.Value(), "xoxb-") {
 		ps.add("slack.bot_token", `must start with "xoxb-" (the Bot User OAuth Token from your Slack app's OAuth & Permissions page)`)
 	}
@@ -263,6 +276,11 @@ func (c *Config) validateSlack(ps *problems) {
 
 func (c *Config) validateDiscord(ps *problems) {
 	d := c.Discord
+	for _, id := range d.Admins {
+		if !snowflakeRe.MatchString(id) {
+			ps.add("discord.admins", `%q is not a user id: want %s`, id, snowflakeWant)
+		}
+	}
 	if d.AppID != "" && !snowflakeRe.MatchString(d.AppID) {
 		ps.add("discord.app_id", `%q is not %s`, d.AppID, snowflakeWant)
 	}
@@ -437,4 +455,27 @@ func quoteList(chans []Channel) string {
 		q[i] = strconv.Quote(ch.Name)
 	}
 	return strings.Join(q, ", ")
+}
+
+// allowHostProblem checks one allow_private_hosts entry: a host name, an
+// IP address or a CIDR prefix (the forms feeds.ParseAllowList reads).
+func allowHostProblem(h string) string {
+	h = strings.TrimSpace(h)
+	switch {
+	case h == "":
+		return "has an empty entry: want host names, IP addresses or CIDR prefixes, comma-separated"
+	case strings.Contains(h, "://"):
+		return fmt.Sprintf("%q is a URL, not a host name: give the host alone, such as feeds.internal", h)
+	case strings.Contains(h, "/"):
+		if _, err := netip.ParsePrefix(h); err != nil {
+			return fmt.Sprintf("%q is not a CIDR prefix: want such as 10.1.0.0/16 or fd00::/8", h)
+		}
+	case strings.Contains(h, ":"):
+		if _, err := netip.ParseAddr(strings.Trim(h, "[]")); err != nil {
+			return fmt.Sprintf("%q is not an IP address or host name (no scheme or port): want such as feeds.internal, 10.0.0.7 or 10.1.0.0/16", h)
+		}
+	case !hostNameRe.MatchString(h):
+		return fmt.Sprintf("%q is not a host name, IP address or CIDR prefix: want such as feeds.internal, 10.0.0.7 or 10.1.0.0/16", h)
+	}
+	return ""
 }

@@ -72,6 +72,12 @@ func TestValidateAccepts(t *testing.T) {
 			c.FeedURL = "https://news.example.org/rss/"
 		}},
 		{"http commands", func(c *Config) { c.Slack.Commands = "http"; c.Discord.Commands = "http" }},
+		{"egress allow lists and admins", func(c *Config) {
+			c.AllowPrivateFeeds = true
+			c.AllowPrivateHosts = []string{"feeds.internal", "10.0.0.7", "10.1.0.0/16", "fd00::/8", "[fd00::7]", "rss.corp."}
+			c.Slack.Admins = []string{"U0123ABCD", "W0123ABCD"}
+			c.Discord.Admins = []string{"112233445566778899"}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -115,6 +121,11 @@ func TestValidateRejects(t *testing.T) {
 		{"user agent newline", func(c *Config) { c.UserAgent = "bot\r\nX-Evil: 1" }, "user_agent", "line break"},
 		{"fetch timeout", func(c *Config) { c.FetchTimeout = 0 }, "fetch_timeout", "not positive"},
 		{"max feed bytes", func(c *Config) { c.MaxFeedBytes = 0 }, "max_feed_bytes", "not positive"},
+		{"allow_private_hosts URL", func(c *Config) { c.AllowPrivateHosts = []string{"http://feeds.internal/"} }, "allow_private_hosts", "is a URL, not a host name"},
+		{"allow_private_hosts CIDR", func(c *Config) { c.AllowPrivateHosts = []string{"10.0.0.0/40"} }, "allow_private_hosts", "CIDR"},
+		{"allow_private_hosts port", func(c *Config) { c.AllowPrivateHosts = []string{"feeds.internal:8080"} }, "allow_private_hosts", "no scheme or port"},
+		{"slack admins", func(c *Config) { c.Slack.Admins = []string{"@alice"} }, "slack.admins", "U0123ABCD"},
+		{"discord admins", func(c *Config) { c.Discord.Admins = []string{"alice#1234"} }, "discord.admins", "15 to 20 digits"},
 
 		{"slack bot token prefix", func(c *Config) { c.Slack.BotToken = secretMark + "-not-xoxb" }, "slack.bot_token", `must start with "xoxb-"`},
 		{"slack app token prefix", func(c *Config) { c.Slack.AppToken = "xoxb-" + secretMark }, "slack.app_token", `must start with "xapp-"`},

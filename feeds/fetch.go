@@ -4,6 +4,7 @@
 package feeds
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,18 +41,25 @@ type Options struct {
 	Timeout   time.Duration // per request, headers and body; default 30s
 	MaxBytes  int64         // body cap, after decompression; default 10 MiB
 	Markers   []string      // extra roundup markers (see SplitOptions)
-	Client    *http.Client  // optional, e.g. for tests; its CheckRedirect is replaced
+	Client    *http.Client  // optional, e.g. for tests; its CheckRedirect, dialer and proxy are replaced
 	Logger    *slog.Logger  // nil: discard
+	// Egress is the policy on the addresses feeds may reach. The zero
+	// value refuses every private address (see Egress).
+	Egress Egress
 }
 
 // Fetcher fetches and splits feeds. It implements bot.Source and is safe
 // for concurrent use.
 type Fetcher struct {
 	opts   Options
-	client *http.Client
-	split  *splitter
-	log    *slog.Logger
-	now    func() time.Time
+	client *http.Client // every feed: private addresses refused unless allowed
+	open   *http.Client // configured feeds with allow_private_feeds; nil when off
+	strict *guard       // client's policy, for URL checks before dialling
+	// configured holds the configuration's feed URLs, which open serves.
+	configured map[string]bool
+	split      *splitter
+	log        *slog.Logger
+	now        func() time.Time
 }
 
 var _ bot.Source = (*Fetcher)(nil)
@@ -71,23 +79,43 @@ func NewFetcher(opts Options) *Fetcher {
 	if opts.Client != nil {
 		c = *opts.Client
 	}
-	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) > maxRedirects {
-			return ErrTooManyRedirects
-		}
-		return nil
-	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Fetcher{
+	allow, err := ParseAllowList(opts.Egress.AllowPrivateHosts)
+	if err != nil {
+		// config.Validate refuses such entries first; ignoring them here
+		// only refuses more.
+		log.Error("egress_allow_list_ignored", slog.Any("error", err))
+	}
+	f := &Fetcher{
 		opts:   opts,
-		client: &c,
+		strict: newGuard(allow, false, opts.Egress.Resolver),
 		split:  newSplitter(SplitOptions{Markers: opts.Markers}),
 		log:    log,
 		now:    time.Now,
 	}
+	f.client = guardedClient(c, f.strict)
+	if len(opts.Egress.ConfiguredFeeds) > 0 {
+		f.configured = map[string]bool{}
+		for _, u := range opts.Egress.ConfiguredFeeds {
+			f.configured[u] = true
+		}
+		if opts.Egress.AllowPrivateFeeds {
+			f.open = guardedClient(c, newGuard(allow, true, opts.Egress.Resolver))
+		}
+	}
+	return f
+}
+
+// clientFor returns the client whose egress policy applies to a feed URL,
+// and that policy's guard (nil when every address is allowed).
+func (f *Fetcher) clientFor(feedURL string) (*http.Client, *guard) {
+	if f.open != nil && f.configured[feedURL] {
+		return f.open, nil
+	}
+	return f.client, f.strict
 }
 
 // Fetch gets the feed at f.URL (http, https, file:// or a local path) and
@@ -104,6 +132,9 @@ func (f *Fetcher) Fetch(ctx context.Context, fs bot.FeedState) (*bot.FetchResult
 	switch {
 	case u.Scheme == "http" || u.Scheme == "https":
 		return f.fetchHTTP(ctx, fs)
+	case f.configured != nil && !f.configured[fs.URL]:
+		// Local files are for the configuration only, never a feed added from chat.
+		return nil, fmt.Errorf("feeds: %s: %w", RedactURL(fs.URL), &EgressError{Rule: "scheme", Scheme: cmp.Or(u.Scheme, "file")})
 	case u.Scheme == "file":
 		p := u.Path
 		if u.Host != "" && u.Host != "localhost" {
@@ -145,6 +176,13 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, fs bot.FeedState) (*bot.FetchRe
 	if err != nil {
 		return nil, fmt.Errorf("feeds: %s: bad request: %w", name, unwrapURLError(err))
 	}
+	client, g := f.clientFor(fs.URL)
+	if g != nil {
+		if err := g.checkURL(req.URL); err != nil {
+			f.log.Warn("feed_refused", slog.String("url", name), slog.Any("error", err))
+			return nil, fmt.Errorf("feeds: %s: %w", name, err)
+		}
+	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5")
 	// No Accept-Encoding: the transport then asks for gzip itself and
@@ -156,7 +194,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, fs bot.FeedState) (*bot.FetchRe
 		req.Header.Set("If-Modified-Since", fs.LastModified)
 	}
 
-	resp, err := f.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, f.requestError(ctx, rctx, name, err)
 	}
@@ -224,6 +262,9 @@ func (f *Fetcher) requestError(ctx, rctx context.Context, name string, err error
 	switch {
 	case ctx.Err() != nil:
 		return fmt.Errorf("feeds: %s: %w", name, ctx.Err())
+	case errors.Is(err, ErrEgress):
+		f.log.Warn("feed_refused", slog.String("url", name), slog.Any("error", err))
+		return fmt.Errorf("feeds: %s: %w", name, err)
 	case errors.Is(err, ErrTooManyRedirects):
 		return fmt.Errorf("feeds: %s: %w (more than %d, or a loop): use the final URL", name, ErrTooManyRedirects, maxRedirects)
 	case rctx.Err() != nil || isTimeout(err):

@@ -38,6 +38,9 @@ func newServer(t *testing.T, h http.HandlerFunc) *httptest.Server {
 func newTestFetcher(srv *httptest.Server, opts Options) *Fetcher {
 	if srv != nil {
 		opts.Client = srv.Client()
+		// httptest listens on 127.0.0.1, which the egress policy refuses
+		// unless it is allowed, as an admin would.
+		opts.Egress.AllowPrivateHosts = append(opts.Egress.AllowPrivateHosts, "127.0.0.1")
 	}
 	return NewFetcher(opts)
 }

@@ -123,12 +123,22 @@ func newFetcher(cfg *config.Config, log *slog.Logger) *feeds.Fetcher {
 	if ua == "" {
 		ua = feeds.UserAgent(version)
 	}
+	var configured []string
+	cfeeds, _ := cfg.Resolve()
+	for _, f := range cfeeds {
+		configured = append(configured, f.URL)
+	}
 	return feeds.NewFetcher(feeds.Options{
 		UserAgent: ua,
 		Timeout:   cfg.FetchTimeout.D(),
 		MaxBytes:  cfg.MaxFeedBytes,
 		Markers:   cfg.Markers,
 		Logger:    log,
+		Egress: feeds.Egress{
+			AllowPrivateFeeds: cfg.AllowPrivateFeeds,
+			ConfiguredFeeds:   configured,
+			AllowPrivateHosts: cfg.AllowPrivateHosts,
+		},
 	})
 }
 
