@@ -98,6 +98,7 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		"DIGESTBOT_SLACK_API_URL":        apiURL,
 		"DIGESTBOT_USER_AGENT":           "digestbot-test (+https://ua:" + secret + "11@example.org/?key=" + secret + "12)",
 		"DIGESTBOT_LOG_LEVEL":            "debug",
+		"DIGESTBOT_ALLOW_PRIVATE_FEEDS":  "true", // the fake feed server listens on 127.0.0.1
 	}
 	var all strings.Builder
 	record := func(what string, code int, out, stderr string) {
