@@ -22,7 +22,7 @@ type Config struct {
 	FeedURL       string    `yaml:"feed_url" help:"Quick start: one feed that posts to every channel, added to feeds."`
 	Interval      Duration  `yaml:"interval" help:"How often feeds are polled, unless a feed sets its own; at least 1m."`
 	DeliverNewest int       `yaml:"deliver_newest" help:"On a feed's first poll, deliver only its newest N issues and archive the rest; 0 archives all."`
-	Markers       []string  `yaml:"markers" help:"Extra roundup markers (text of the paragraph that opens the roundup), beside the built-in ones; comma-separated in the environment."`
+	Markers       []string  `yaml:"markers" help:"Extra section markers for every feed (the whole text of a paragraph or heading that opens a section of short items, such as \"Dispatches\"), trusted before the built-in ones; comma-separated in the environment."`
 	UserAgent     string    `yaml:"user_agent" help:"User-Agent sent when fetching feeds; empty uses the fetcher's own."`
 	FetchTimeout  Duration  `yaml:"fetch_timeout" help:"Time limit of one feed request."`
 	MaxFeedBytes  int64     `yaml:"max_feed_bytes" help:"Largest feed body read, in bytes."`
@@ -61,7 +61,17 @@ type Feed struct {
 	DeliverNewest *int       `yaml:"deliver_newest,omitempty"` // nil uses Config.DeliverNewest
 	RespectTTL    *bool      `yaml:"respect_ttl,omitempty"`    // nil uses Config.RespectTTL
 	Ghost         *FeedGhost `yaml:"ghost,omitempty"`          // this feed's Ghost site, when several are configured
+	Split         string     `yaml:"split,omitempty"`          // auto (default), marker or off
+	Markers       []string   `yaml:"markers,omitempty"`        // this feed's section markers, beside markers
+	Drop          []string   `yaml:"drop,omitempty"`           // text patterns of paragraphs to drop; /regexp/ allowed
 }
+
+// Split modes of feeds[].split.
+const (
+	SplitAuto   = "auto"
+	SplitMarker = "marker"
+	SplitOff    = "off"
+)
 
 // Ghost holds the settings for a Ghost site's webhooks and Content API.
 type Ghost struct {

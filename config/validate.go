@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"digestbot/bot"
 )
@@ -159,6 +160,21 @@ func (c *Config) validateFeeds(ps *problems, chans []Channel) {
 		}
 		if f.DeliverNewest != nil && *f.DeliverNewest < 0 {
 			ps.add(key+".deliver_newest", `%d is negative: want 0 or more, or leave it out to use deliver_newest`, *f.DeliverNewest)
+		}
+		switch f.Split {
+		case "", SplitAuto, SplitMarker, SplitOff:
+		default:
+			ps.add(key+".split", `%q is not a split mode: want auto (markers, then headings followed by links), marker (markers only) or off (keep every issue whole)`, f.Split)
+		}
+		for j, m := range f.Markers {
+			if !hasAlnum(m) {
+				ps.add(fmt.Sprintf("%s.markers[%d]", key, j), `%q has no letters or digits: want the whole text of the heading or paragraph that opens a section, such as "Quick hits"`, m)
+			}
+		}
+		for j, d := range f.Drop {
+			if msg := dropProblem(d); msg != "" {
+				ps.add(fmt.Sprintf("%s.drop[%d]", key, j), "%s", msg)
+			}
 		}
 		for j, name := range f.Channels {
 			if !names[name] {
@@ -476,6 +492,30 @@ func allowHostProblem(h string) string {
 		}
 	case !hostNameRe.MatchString(h):
 		return fmt.Sprintf("%q is not a host name, IP address or CIDR prefix: want such as feeds.internal, 10.0.0.7 or 10.1.0.0/16", h)
+	}
+	return ""
+}
+
+// hasAlnum reports whether s has a letter or a digit.
+func hasAlnum(s string) bool {
+	for _, r := range s {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// dropProblem says what is wrong with a feeds[].drop pattern, or "": the
+// same rules as feeds.CheckSplitOptions (a /regexp/ must compile).
+func dropProblem(d string) string {
+	if strings.TrimSpace(d) == "" {
+		return `is empty: want text of the paragraphs to drop, such as "Sponsored by", or a /regular expression/`
+	}
+	if len(d) >= 2 && d[0] == '/' && d[len(d)-1] == '/' {
+		if _, err := regexp.Compile("(?i)" + d[1:len(d)-1]); err != nil {
+			return fmt.Sprintf("%s is not a valid regular expression: %v", d, err)
+		}
 	}
 	return ""
 }

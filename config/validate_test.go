@@ -45,6 +45,11 @@ func TestValidateAccepts(t *testing.T) {
 		{"file URL feed", func(c *Config) { c.Feeds[0].URL = "file:///srv/feed.xml" }},
 		{"relative path feed", func(c *Config) { c.Feeds[0].URL = "testdata/feed.xml" }},
 		{"windows path feed", func(c *Config) { c.Feeds[0].URL = `C:\feeds\feed.xml` }},
+		{"feed split settings", func(c *Config) {
+			c.Feeds[0].Split = "marker"
+			c.Feeds[0].Markers = []string{"Quick hits"}
+			c.Feeds[0].Drop = []string{"Sponsored by", `/^ad:/`}
+		}},
 		{"feed_url only", func(c *Config) { c.Feeds = nil; c.FeedURL = "http://localhost:8000/rss" }},
 		{"feed_url beside feeds", func(c *Config) { c.FeedURL = "https://other.example.org/rss/" }},
 		{"sqlite db", func(c *Config) { c.DB = "/var/lib/digestbot/d.db" }},
@@ -107,6 +112,10 @@ func TestValidateRejects(t *testing.T) {
 		{"feed interval short", func(c *Config) { c.Feeds[0].Interval = Duration(time.Second) }, "feeds[0].interval", "at least 1m"},
 		{"deliver_newest", func(c *Config) { c.DeliverNewest = -1 }, "deliver_newest", "negative"},
 		{"feed deliver_newest", func(c *Config) { n := -2; c.Feeds[0].DeliverNewest = &n }, "feeds[0].deliver_newest", "negative"},
+		{"feed split mode", func(c *Config) { c.Feeds[0].Split = "always" }, "feeds[0].split", "auto"},
+		{"feed marker punctuation only", func(c *Config) { c.Feeds[0].Markers = []string{"Quick hits", "***"} }, "feeds[0].markers[1]", "no letters"},
+		{"feed drop bad regexp", func(c *Config) { c.Feeds[0].Drop = []string{"/spons(ored/"} }, "feeds[0].drop[0]", "not a valid regular expression"},
+		{"feed drop empty", func(c *Config) { c.Feeds[0].Drop = []string{" "} }, "feeds[0].drop[0]", "is empty"},
 		{"feed channel unknown", func(c *Config) { c.Feeds[0].Channels = []string{"team-slack", "tean-discord"} }, "feeds[0].channels[1]", `"tean-discord" is no channel: want one of "team-slack", "team-discord"`},
 		{"outbox attempts", func(c *Config) { c.Outbox.MaxAttempts = 0 }, "outbox.max_attempts", "below 1"},
 		{"outbox batch", func(c *Config) { c.Outbox.Batch = 0 }, "outbox.batch", "below 1"},

@@ -163,7 +163,7 @@ func isSignOff(t, text string) bool {
 			return fewNames(rest)
 		}
 	}
-	for _, greet := range []string{"cheers", "best", "best wishes", "warmly", "warm regards", "regards", "all the best", "yours", "love", "onward", "onwards", "ciao"} {
+	for _, greet := range []string{"cheers", "best", "best wishes", "warmly", "warm regards", "regards", "all the best", "yours", "love", "onward", "onwards", "ciao", "bye", "goodbye", "see you", "take care"} {
 		if rest, ok := strings.CutPrefix(t, greet); ok && (rest == "" || rest[0] == ',' || rest[0] == '!' || rest[0] == '.') {
 			rest = strings.TrimLeft(rest, ",!. ")
 			return rest == "" || fewNames(text[len(text)-len(rest):])
@@ -198,7 +198,7 @@ func isAddress(t string) bool {
 			return true
 		}
 	}
-	if len(t) > 160 || !strings.Contains(t, ",") || !strings.ContainsAny(t, "0123456789") {
+	if len(t) > 160 || strings.Count(t, ",") < 2 || strings.HasSuffix(t, ".") || !strings.ContainsAny(t, "0123456789") {
 		return false
 	}
 	for _, w := range strings.FieldsFunc(t, func(r rune) bool { return r == ' ' || r == ',' }) {

@@ -40,9 +40,12 @@ type Options struct {
 	UserAgent string        // default DefaultUserAgent
 	Timeout   time.Duration // per request, headers and body; default 30s
 	MaxBytes  int64         // body cap, after decompression; default 10 MiB
-	Markers   []string      // extra roundup markers (see SplitOptions)
-	Client    *http.Client  // optional, e.g. for tests; its CheckRedirect, dialer and proxy are replaced
-	Logger    *slog.Logger  // nil: discard
+	Markers   []string      // extra section markers for every feed (see SplitOptions)
+	// Feeds holds per-feed split settings, by feed URL as given to
+	// Fetch; their Markers are added to Markers.
+	Feeds  map[string]SplitOptions
+	Client *http.Client // optional, e.g. for tests; its CheckRedirect, dialer and proxy are replaced
+	Logger *slog.Logger // nil: discard
 	// Egress is the policy on the addresses feeds may reach. The zero
 	// value refuses every private address (see Egress).
 	Egress Egress
@@ -58,8 +61,11 @@ type Fetcher struct {
 	// configured holds the configuration's feed URLs, which open serves.
 	configured map[string]bool
 	split      *splitter
+	byFeed     map[string]*splitter // Options.Feeds, compiled
 	log        *slog.Logger
-	now        func() time.Time
+	// explain, when set, receives how each issue was split
+	explain func([]Explanation)
+	now     func() time.Time
 }
 
 var _ bot.Source = (*Fetcher)(nil)
@@ -93,6 +99,7 @@ func NewFetcher(opts Options) *Fetcher {
 		opts:   opts,
 		strict: newGuard(allow, false, opts.Egress.Resolver),
 		split:  newSplitter(SplitOptions{Markers: opts.Markers}),
+		byFeed: feedSplitters(opts),
 		log:    log,
 		now:    time.Now,
 	}
@@ -116,6 +123,25 @@ func (f *Fetcher) clientFor(feedURL string) (*http.Client, *guard) {
 		return f.open, nil
 	}
 	return f.client, f.strict
+}
+
+func feedSplitters(opts Options) map[string]*splitter {
+	m := make(map[string]*splitter, len(opts.Feeds))
+	for u, so := range opts.Feeds {
+		so.Markers = append(append([]string(nil), opts.Markers...), so.Markers...)
+		m[u] = newSplitter(so)
+	}
+	return m
+}
+
+// Explain fetches the feed at url like Fetch and returns, for each issue,
+// what the splitter recognised and why (`digestbot preview --explain`).
+func (f *Fetcher) Explain(ctx context.Context, url string) (*bot.FetchResult, []Explanation, error) {
+	var ex []Explanation
+	fx := *f
+	fx.explain = func(e []Explanation) { ex = e }
+	res, err := fx.Fetch(ctx, bot.FeedState{URL: url})
+	return res, ex, err
 }
 
 // Fetch gets the feed at f.URL (http, https, file:// or a local path) and
@@ -160,7 +186,7 @@ func (f *Fetcher) fetchFile(feedURL, path string) (*bot.FetchResult, error) {
 	if err := checkFeed(body, "", feedURL); err != nil {
 		return nil, err
 	}
-	res, err := f.result(body, feedURL)
+	res, err := f.result(body, feedURL, "")
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +254,7 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, fs bot.FeedState) (*bot.FetchRe
 	if err := checkFeed(body, resp.Header.Get("Content-Type"), fs.URL); err != nil {
 		return nil, err
 	}
-	res, err := f.result(body, fs.URL)
+	res, err := f.result(body, fs.URL, resp.Header.Get("Content-Type"))
 	if err != nil {
 		return nil, err
 	}
@@ -246,11 +272,22 @@ func (f *Fetcher) fetchHTTP(ctx context.Context, fs bot.FeedState) (*bot.FetchRe
 	return res, nil
 }
 
-// result parses and splits a fetched body.
-func (f *Fetcher) result(body []byte, feedURL string) (*bot.FetchResult, error) {
-	p, err := parse(body, feedURL, f.split)
+// result parses and splits a fetched body; contentType is the HTTP
+// Content-Type ("" for a file), for its charset.
+func (f *Fetcher) result(body []byte, feedURL, contentType string) (*bot.FetchResult, error) {
+	s := f.split
+	if fs, ok := f.byFeed[feedURL]; ok {
+		s = fs
+	}
+	p, err := parseDoc(body, contentType, feedURL, s, f.explain != nil)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range p.warnings {
+		f.log.Warn("feed_warning", slog.String("url", RedactURL(feedURL)), slog.String("warning", w))
+	}
+	if f.explain != nil {
+		f.explain(p.explain)
 	}
 	return &bot.FetchResult{Title: p.title, Issues: p.issues, TTL: p.ttl}, nil
 }

@@ -36,9 +36,20 @@ func Parse(data []byte, feedURL string, opts SplitOptions) (title string, issues
 
 // parsedFeed is a parsed and split feed.
 type parsedFeed struct {
-	title  string
-	issues []bot.Issue
-	ttl    time.Duration // from RSS <ttl>
+	title    string
+	issues   []bot.Issue
+	ttl      time.Duration // from RSS <ttl>
+	warnings []string      // what was wrong with the feed and how it was read anyway
+	explain  []Explanation // when asked for: how each issue was split
+}
+
+// Explanation says what the splitter recognised in one issue and why:
+// which marker or heading started which section, which rule dropped which
+// paragraph. `digestbot preview --explain` prints it.
+type Explanation struct {
+	GUID  string
+	Title string
+	Notes []string
 }
 
 // newGofeedParser returns the gofeed parser used for every feed: the
@@ -53,7 +64,29 @@ func newGofeedParser() *gofeed.Parser {
 }
 
 func parse(data []byte, feedURL string, s *splitter) (*parsedFeed, error) {
+	return parseDoc(data, "", feedURL, s, false)
+}
+
+// parseDoc parses and splits a feed document. contentType is the HTTP
+// Content-Type it came with ("" for a file), whose charset applies when
+// the document declares none; explain asks for an Explanation per issue.
+func parseDoc(data []byte, contentType, feedURL string, s *splitter, explain bool) (*parsedFeed, error) {
+	out := &parsedFeed{}
+	data, warn := toUTF8(data, contentType)
+	if warn != "" {
+		out.warnings = append(out.warnings, warn)
+	}
 	feed, err := newGofeedParser().Parse(bytes.NewReader(data))
+	if err != nil && looksJSON(data) && !errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+		// A JSON Feed with an optional field of the wrong type: drop
+		// those fields, with a warning, rather than the whole feed.
+		if fixed, warns := fixJSONFeed(data); fixed != nil {
+			if f2, err2 := newGofeedParser().Parse(bytes.NewReader(fixed)); err2 == nil {
+				feed, err = f2, nil
+				out.warnings = append(out.warnings, warns...)
+			}
+		}
+	}
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 			return nil, fmt.Errorf("feeds: %s: %w: no RSS, Atom or JSON Feed document found", RedactURL(feedURL), ErrNotAFeed)
@@ -73,7 +106,7 @@ func parse(data []byte, feedURL string, s *splitter) (*parsedFeed, error) {
 		base, _ = url.Parse(site)
 	}
 
-	out := &parsedFeed{title: cleanText(feed.Title)}
+	out.title = cleanText(feed.Title)
 	kinds := contentKinds(feed)
 	if rf, ok := feed.OriginalFeed().(*rss.Feed); ok {
 		if m, err := strconv.Atoi(strings.TrimSpace(rf.TTL)); err == nil && m > 0 && m <= 365*24*60 {
@@ -90,11 +123,22 @@ func parse(data []byte, feedURL string, s *splitter) (*parsedFeed, error) {
 		if i < len(kinds) {
 			k = kinds[i]
 		}
-		is := s.issue(it, base, k)
+		var ex *explainer
+		if explain {
+			ex = &explainer{}
+		}
+		is := s.issue(it, base, k, ex)
 		dropSiteRef(&is, base) // i14: Ghost's ?ref=<site>, see siteref.go
 		is.Feed = feedURL
 		is.Newsletter = out.title
 		out.issues = append(out.issues, is)
+		if ex != nil {
+			out.explain = append(out.explain, Explanation{GUID: is.GUID, Title: is.Title, Notes: ex.notes})
+		}
+	}
+	out.warnings = append(out.warnings, fixGUIDs(feed.Items, out.issues)...)
+	for i := range out.explain {
+		out.explain[i].GUID = out.issues[i].GUID
 	}
 	return out, nil
 }
@@ -135,7 +179,7 @@ func contentKinds(feed *gofeed.Feed) []itemKinds {
 }
 
 // issue turns one feed item into an issue.
-func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds) bot.Issue {
+func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds, ex *explainer) bot.Issue {
 	is := bot.Issue{Title: cleanText(it.Title)}
 	is.Link = resolveHTTP(feedBase, it.Link)
 	base := feedBase
@@ -166,12 +210,15 @@ func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds) bot.Is
 		body, kind, excerpt = it.Description, k.summary, true
 	}
 	var tok tokenized
-	if kind == kindText {
+	if kind == kindText || plainText(body) {
 		tok.blocks = textBlocks(body)
 	} else {
-		tok = tokenize(body, base)
+		tok = tokenizeExplain(body, base, ex != nil)
 	}
-	r := s.split(tok.blocks, is.Title)
+	for _, h := range tok.hidden {
+		ex.add("dropped %s (rule hidden)", quote(h))
+	}
+	r := s.splitExplain(tok.blocks, is.Title, ex)
 	is.Lead, is.Roundup, is.Split = r.lead, r.roundup, r.split
 
 	if !excerpt {
@@ -216,7 +263,7 @@ func standfirst(desc string, kind textKind, title string, body []bot.Paragraph) 
 		sf = strings.TrimSpace(sf[:i])
 	}
 	key := alnumKey(sf, -1)
-	for _, suffix := range []string{"readmore", "continuereading", "keepreading"} {
+	for _, suffix := range []string{"readmorehere", "readmore", "continuereading", "keepreading", "readthefullstory", "readfullstory", "readthefullpost"} {
 		key = strings.TrimSuffix(key, suffix)
 	}
 	if key == "" || key == alnumKey(title, -1) {
@@ -352,16 +399,4 @@ func isCollapsed(s string) bool {
 		prevSpace = false
 	}
 	return true
-}
-
-// textBlocks splits plain text into paragraphs at blank lines.
-func textBlocks(s string) []block {
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var out []block
-	for _, para := range strings.Split(s, "\n\n") {
-		if t := collapse(para); t != "" {
-			out = append(out, block{spans: []bot.Span{{Text: t}}})
-		}
-	}
-	return out
 }

@@ -174,6 +174,14 @@ func (e *explainer) add(format string, args ...any) {
 	}
 }
 
+// label names a section in an explanation.
+func label(name string) string {
+	if name == "" {
+		return "(unnamed)"
+	}
+	return quote(name)
+}
+
 // quote shortens a block's text for an explanation.
 func quote(s string) string {
 	if utf8.RuneCountInString(s) > 70 {
@@ -236,7 +244,7 @@ func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) spl
 			r.roundup = append(r.roundup, stv)
 		}
 		if ex != nil {
-			ex.add("section %s: %d items", quote(st.name), len(items))
+			ex.add("section %s: %d items", label(st.name), len(items))
 		}
 	}
 	r.split = len(r.roundup) > 0
@@ -291,7 +299,7 @@ func (s *splitter) markerStarts(kept []*block, set map[string]bool, what string,
 		text := b.text()
 		if set[alnumKey(text, -1)] {
 			out = append(out, sectionStart{at: i, name: sectionName(text)})
-			ex.add("section %s started by the %s %s", quote(sectionName(text)), what, quote(text))
+			ex.add("section %s started by the %s %s", label(sectionName(text)), what, quote(text))
 		}
 	}
 	return out
@@ -517,7 +525,7 @@ func structureStarts(kept []*block, from int, numbers bool, ex *explainer) ([]se
 		if led, ok := linkList(kept[i+1 : j]); ok {
 			text := kept[i].text()
 			out = append(out, sectionStart{at: i, name: sectionName(text)})
-			ex.add("section %s started by the heading %s, followed by %d link-led items", quote(sectionName(text)), quote(text), led)
+			ex.add("section %s started by the heading %s, followed by %d link-led items", label(sectionName(text)), quote(text), led)
 		}
 		i = j - 1
 	}

@@ -133,6 +133,7 @@ func newFetcher(cfg *config.Config, log *slog.Logger) *feeds.Fetcher {
 		Timeout:   cfg.FetchTimeout.D(),
 		MaxBytes:  cfg.MaxFeedBytes,
 		Markers:   cfg.Markers,
+		Feeds:     feedSplitOptions(cfg),
 		Logger:    log,
 		Egress: feeds.Egress{
 			AllowPrivateFeeds: cfg.AllowPrivateFeeds,
@@ -140,6 +141,18 @@ func newFetcher(cfg *config.Config, log *slog.Logger) *feeds.Fetcher {
 			AllowPrivateHosts: cfg.AllowPrivateHosts,
 		},
 	})
+}
+
+// feedSplitOptions returns each configured feed's split settings
+// (feeds[].split, markers, drop), by URL.
+func feedSplitOptions(cfg *config.Config) map[string]feeds.SplitOptions {
+	m := map[string]feeds.SplitOptions{}
+	for _, f := range cfg.Feeds {
+		if f.Split != "" || len(f.Markers) > 0 || len(f.Drop) > 0 {
+			m[f.URL] = feeds.SplitOptions{Mode: f.Split, Markers: f.Markers, Drop: f.Drop}
+		}
+	}
+	return m
 }
 
 // replicaID names this process in leases and heartbeats.

@@ -34,8 +34,9 @@ func printIssue(w io.Writer, is *bot.Issue) {
 }
 
 func cmdPreview(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "preview", "[--json] FEED...")
+	fs, cfgPath := flags(e, "preview", "[--json | --explain] FEED...")
 	asJSON := fs.Bool("json", false, "print a JSON array, one object per feed item")
+	explain := fs.Bool("explain", false, "print, for each issue, which marker or heading started which section and which rule dropped which paragraph")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -49,6 +50,9 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	f := newFetcher(cfg, nil)
+	if *explain {
+		return explainFeeds(ctx, e.stdout, f, fs.Args())
+	}
 	out := []feeds.PreviewIssue{}
 	for _, url := range fs.Args() {
 		res, err := f.Fetch(ctx, bot.FeedState{URL: url})
@@ -65,6 +69,25 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 	}
 	if *asJSON {
 		return writeJSON(e.stdout, out)
+	}
+	return nil
+}
+
+// explainFeeds prints how each issue of the feeds was split.
+func explainFeeds(ctx context.Context, w io.Writer, f *feeds.Fetcher, urls []string) error {
+	for _, url := range urls {
+		res, exps, err := f.Explain(ctx, url)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "feed %s: %q, %d issues\n", feeds.RedactURL(url), res.Title, len(res.Issues))
+		for i, ex := range exps {
+			fmt.Fprintf(w, "\nissue %d: %q (guid %s)\n", i+1, ex.Title, ex.GUID)
+			for _, n := range ex.Notes {
+				fmt.Fprintf(w, "  %s\n", n)
+			}
+		}
+		fmt.Fprintln(w)
 	}
 	return nil
 }
