@@ -94,13 +94,18 @@ func TestGUIDCollisions(t *testing.T) {
 		return `<item><title>` + title + `</title><link>` + link + `</link><guid isPermaLink="false">same</guid><description>x</description></item>`
 	}
 	doc := `<rss version="2.0"><channel><title>T</title>` + item("https://a.example/1", "A") + item("https://a.example/2", "B") +
-		item("https://a.example/3", "C") + item("https://a.example/3", "D") + `<item><title>No guid</title><link>https://a.example/4</link></item></channel></rss>`
+		item("https://a.example/3", "C") + item("https://a.example/3", "D") + `<item><title>No guid</title><link>https://a.example/4</link></item>` +
+		`<item><title>Dated</title><link>https://a.example/5</link><guid>twice</guid><pubDate>Mon, 02 Feb 2026 08:00:00 +0000</pubDate></item>` +
+		`<item><title>Dated, edited</title><link>https://a.example/5</link><guid>twice</guid><pubDate>Mon, 02 Feb 2026 08:00:00 +0000</pubDate></item></channel></rss>`
 	p, err := parse([]byte(doc), "https://a.example/rss", newSplitter(SplitOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
+	if p.issues[5].GUID != "twice" || p.issues[6].GUID != "twice" {
+		t.Errorf("one item listed twice (same link and date) changed GUID: %q %q", p.issues[5].GUID, p.issues[6].GUID)
+	}
 	seen := map[string]bool{}
-	for _, is := range p.issues {
+	for _, is := range p.issues[:5] {
 		if seen[is.GUID] {
 			t.Fatalf("GUID %q twice", is.GUID)
 		}
@@ -109,7 +114,7 @@ func TestGUIDCollisions(t *testing.T) {
 	if p.issues[0].GUID != "https://a.example/1" || p.issues[4].GUID != "https://a.example/4" {
 		t.Errorf("GUIDs %q %q", p.issues[0].GUID, p.issues[4].GUID)
 	}
-	if len(p.warnings) != 2 || !strings.Contains(p.warnings[0], "no GUID") || !strings.Contains(p.warnings[1], `4 items share the GUID "same"`) {
+	if len(p.warnings) != 2 || !strings.Contains(p.warnings[0], "no GUID") || !strings.Contains(p.warnings[1], `4 items share the GUID "same": 4 told apart`) {
 		t.Errorf("warnings %q", p.warnings)
 	}
 	// Stable: the same feed gives the same GUIDs.
