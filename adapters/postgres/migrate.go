@@ -6,56 +6,41 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"digestbot/bot/migrate"
 )
 
-// Migrations are the files migrations/NNNN_name.sql, applied in order of
-// NNNN and recorded in schema_migrations. A released migration is never
-// edited: changes go in a new file.
+// Migrations are the files migrations/NNNN_name.sql, applied by the shared
+// runner (bot/migrate): every one not yet recorded in schema_migrations,
+// in order of NNNN. A released migration is never edited: changes go in a
+// new file.
 //
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
+
+// migrations is the directory of migration files.
+func migrations() fs.FS {
+	sub, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory exists
+	}
+	return sub
+}
 
 // migrateLockKey is the pg_advisory_xact_lock key that serialises
 // migrations of replicas starting at the same time ("digestbt" in ASCII).
 const migrateLockKey int64 = 0x6469676573746274
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFiles, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var out []migration
-	for _, n := range names {
-		base := strings.TrimPrefix(n, "migrations/")
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration file %s: name must be NNNN_name.sql", base)
-		}
-		b, err := migrationFiles.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
-	for i := 1; i < len(out); i++ {
-		if out[i].version == out[i-1].version {
-			return nil, fmt.Errorf("migrations %s and %s share a number", out[i-1].name, out[i].name)
-		}
-	}
-	return out, nil
+var dialect = migrate.Dialect{
+	Name: "postgres",
+	CreateTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version integer PRIMARY KEY,
+		name    text NOT NULL,
+		applied timestamptz NOT NULL DEFAULT now()
+	)`,
+	Record: `INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)`,
 }
 
 // migrate applies pending migrations in one transaction holding a
@@ -63,41 +48,11 @@ func loadMigrations() ([]migration, error) {
 // the first one, then find nothing left to do. A failed migration rolls
 // back whole.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return fmt.Errorf("postgres: migrate %s: %w", s.where, err)
-	}
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLockKey); err != nil {
 			return fmt.Errorf("take the migration lock: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-			version integer PRIMARY KEY,
-			name    text NOT NULL,
-			applied timestamptz NOT NULL DEFAULT now()
-		)`); err != nil {
-			return fmt.Errorf("create schema_migrations (may this role create tables in the database?): %w", err)
-		}
-		var current int
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
-			return fmt.Errorf("read the schema version: %w", err)
-		}
-		if len(ms) > 0 && current > ms[len(ms)-1].version {
-			return fmt.Errorf("the database is at schema version %d, newer than this program's %d: upgrade digestbot", current, ms[len(ms)-1].version)
-		}
-		for _, m := range ms {
-			if m.version <= current {
-				continue
-			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("apply %s: %w", m.name, err)
-			}
-			if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
-				return fmt.Errorf("record %s: %w", m.name, err)
-			}
-			s.logger.Info("postgres_migration_applied", slog.Int("version", m.version), slog.String("name", m.name))
-		}
-		return nil
+		return migrate.Run(ctx, migrateTx{tx}, dialect, migrations(), s.logger)
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: migrate %s: %w", s.where, err)
@@ -112,4 +67,20 @@ func (s *Store) migrate(ctx context.Context) error {
 			slog.String("hint", "install postgresql-contrib and see docs/postgres.md to fold accents in search"))
 	}
 	return nil
+}
+
+// migrateTx is a pgx.Tx as the migration runner uses it.
+type migrateTx struct{ tx pgx.Tx }
+
+func (t migrateTx) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := t.tx.Exec(ctx, query, args...)
+	return err
+}
+
+func (t migrateTx) Versions(ctx context.Context, query string) ([]int, error) {
+	rows, err := t.tx.Query(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int])
 }

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"digestbot/bot/migrate"
 )
 
 func TestOpenErrorsHideThePassword(t *testing.T) {
@@ -61,7 +63,7 @@ func TestMigrateOnce(t *testing.T) {
 		}
 		defer stores[i].Close()
 	}
-	ms, err := loadMigrations()
+	ms, err := migrate.Load(migrations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,8 +71,8 @@ func TestMigrateOnce(t *testing.T) {
 	if err := stores[0].pool.QueryRow(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&rows, &max); err != nil {
 		t.Fatal(err)
 	}
-	if rows != len(ms) || max != ms[len(ms)-1].version {
-		t.Errorf("schema_migrations has %d rows up to version %d, want %d up to %d", rows, max, len(ms), ms[len(ms)-1].version)
+	if rows != len(ms) || max != ms[len(ms)-1].Version {
+		t.Errorf("schema_migrations has %d rows up to version %d, want %d up to %d", rows, max, len(ms), ms[len(ms)-1].Version)
 	}
 	// Reopening changes nothing.
 	again, err := Open(ctx, dsn, nil)

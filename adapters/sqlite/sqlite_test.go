@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"digestbot/bot"
+	"digestbot/bot/migrate"
 )
 
 var bg = context.Background()
@@ -27,7 +28,7 @@ func TestReopenIsNoop(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	ms, err := loadMigrations()
+	ms, err := migrate.Load(migrations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,8 +41,8 @@ func TestReopenIsNoop(t *testing.T) {
 		if err := s.r.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &v); err != nil {
 			t.Fatal(err)
 		}
-		if n != len(ms) || v != ms[len(ms)-1].version {
-			t.Errorf("reopen %d: schema_migrations has %d rows up to %d, want %d up to %d", i, n, v, len(ms), ms[len(ms)-1].version)
+		if n != len(ms) || v != ms[len(ms)-1].Version {
+			t.Errorf("reopen %d: schema_migrations has %d rows up to %d, want %d up to %d", i, n, v, len(ms), ms[len(ms)-1].Version)
 		}
 		got, err := s.Issue(bg, is.ID)
 		if err != nil || got.Title != is.Title {
