@@ -38,7 +38,7 @@ func TestCharsetFromHeader(t *testing.T) {
 		w.Write(body)
 	}))
 	defer srv.Close()
-	res, err := NewFetcher(Options{Client: srv.Client()}).Fetch(context.Background(), bot.FeedState{URL: srv.URL})
+	res, err := NewFetcher(Options{Client: srv.Client(), Egress: Egress{AllowPrivateHosts: []string{"127.0.0.1"}}}).Fetch(context.Background(), bot.FeedState{URL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
