@@ -46,6 +46,9 @@ type Poller struct {
 	// Queued is called (and must not block) after a poll archived new or
 	// changed issues, so the outbox starts at once and caches are dropped.
 	Queued func()
+	// Pushes, when set, names issues withdrawn by a push (Ghost
+	// unpublished or deleted) that a poll must not bring back.
+	Pushes PushStore
 }
 
 func (p *Poller) now() time.Time {
@@ -260,8 +263,15 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 			deliverFrom = max(0, len(order)-plan.DeliverNewest)
 		}
 	}
+	withdrawn, err := p.withdrawnRecently(ctx, f.URL)
+	if err != nil {
+		return out, fmt.Errorf("bot: withdrawn issues of %s: %w", f.URL, err)
+	}
 	for pos, i := range order {
 		is := issues[i]
+		if withdrawn[is.GUID] {
+			continue // withdrawn by a push; a cached feed still lists it
+		}
 		var ds []Delivery
 		if pos >= deliverFrom {
 			ds = Deliveries(is, plan.Channels)

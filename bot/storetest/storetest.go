@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Outbox", func(t *testing.T) { testOutbox(t, fresh) })
 	t.Run("Replicas", func(t *testing.T) { testReplicas(t, fresh) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, fresh) })
+	t.Run("Push", func(t *testing.T) { testPush(t, fresh) })
 }
 
 type opener = func(t *testing.T) bot.Store

@@ -44,6 +44,10 @@ type app struct {
 	registry *prometheus.Registry
 	plats    []platform
 	wake     chan struct{}
+	// push on publish (push.go): nil when the store cannot keep events
+	pusher   *bot.Pusher
+	pushWake chan struct{}
+	routes   map[string]http.Handler // POST routes beside the platforms'
 }
 
 func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) (*app, error) {
@@ -74,8 +78,9 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 			pubs[p.name] = p.publisher
 		}
 	}
+	fetcher := newFetcher(cfg, log)
 	a.poller = &bot.Poller{
-		Store: st, Source: newFetcher(cfg, log), Feeds: feedPlans, Owner: owner,
+		Store: st, Source: fetcher, Feeds: feedPlans, Owner: owner,
 		Logger: log, Observer: a.metrics,
 		Queued: func() { a.notify(); a.service.ArchiveChanged() },
 	}
@@ -84,6 +89,7 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 		MaxAttempts: cfg.Outbox.MaxAttempts, Batch: cfg.Outbox.Batch,
 		Logger: log, Observer: a.metrics,
 	}
+	a.buildPush(fetcher, pubs, chans)
 	return a, nil
 }
 
@@ -150,6 +156,11 @@ func (a *app) runOnce(ctx context.Context) error {
 		return err
 	}
 	var failed []error
+	if a.pusher != nil {
+		if _, err := a.pusher.ProcessDue(ctx); err != nil {
+			failed = append(failed, err)
+		}
+	}
 	for _, p := range a.poller.Feeds {
 		f, err := a.store.Feed(ctx, p.URL)
 		if err != nil {
@@ -207,6 +218,9 @@ func (a *app) serve(ctx context.Context) error {
 	start("heartbeat", a.heartbeat)
 	start("poller", func(ctx context.Context) error { return a.poller.Run(ctx, nil) })
 	start("outbox", func(ctx context.Context) error { return a.outbox.Run(ctx, a.wake, 5*time.Second) })
+	if a.pusher != nil {
+		start("push", func(ctx context.Context) error { return a.pusher.Run(ctx, a.pushWake, 5*time.Second) })
+	}
 	for _, p := range a.plats {
 		for i, r := range p.runners {
 			start(fmt.Sprintf("%s-%d", p.name, i), r)
@@ -290,6 +304,9 @@ func (a *app) httpServer(ready *atomic.Bool) (*http.Server, net.Listener, error)
 		for path, h := range p.routes {
 			mux.Handle("POST "+path, h)
 		}
+	}
+	for path, h := range a.routes {
+		mux.Handle("POST "+path, h)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"digestbot/adapters/ghost"
+	"digestbot/bot"
+	"digestbot/feeds"
+)
+
+// buildPush wires push on publish: the Pusher that processes recorded
+// events and the Ghost webhook route. Stores without bot.PushStore get
+// neither.
+func (a *app) buildPush(fetcher *feeds.Fetcher, pubs map[string]bot.Publisher, chans []bot.Channel) {
+	ps, ok := a.store.(bot.PushStore)
+	if !ok {
+		return
+	}
+	a.pushWake = make(chan struct{}, 1)
+	a.poller.Pushes = ps
+	a.pusher = &bot.Pusher{
+		Store: a.store, Pushes: ps, Poller: a.poller, Owner: a.poller.Owner, Logger: a.log,
+		Queued: func() { a.notify(); a.service.ArchiveChanged() },
+	}
+	if w, ok := a.store.(interface {
+		WithdrawIssue(ctx context.Context, feed, guid string) error
+	}); ok {
+		a.pusher.Withdraw = w.WithdrawIssue
+	}
+	if name := a.cfg.EditorsChannel; name != "" {
+		for _, ch := range chans {
+			if ch.ID == name && pubs[ch.Platform] != nil {
+				pp := &bot.PreviewPoster{Channel: ch, Publisher: pubs[ch.Platform]}
+				a.pusher.Preview = pp.Post
+			}
+		}
+	}
+
+	var sites []ghost.Site
+	cfeeds, _ := a.cfg.Resolve()
+	for _, f := range cfeeds {
+		if f.GhostWebhookSecret != "" {
+			sites = append(sites, ghost.Site{Feed: f.URL, Secret: f.GhostWebhookSecret.Value()})
+		}
+	}
+	if len(sites) == 0 {
+		return
+	}
+	a.routes = map[string]http.Handler{}
+	a.routes[ghost.Path] = &ghost.Handler{
+		Sites:  sites,
+		Legacy: a.cfg.Ghost.LegacySignatures,
+		Build: func(feed string, p ghost.Post) (*bot.Issue, error) {
+			is, err := fetcher.GhostIssue(feed, feeds.GhostPost(p))
+			return &is, err
+		},
+		Record: a.pusher.Accept,
+		Notify: a.pushNotify,
+		Logger: a.log.With(slog.String("component", "ghost")),
+	}
+}
+
+// pushNotify wakes the push processing without blocking.
+func (a *app) pushNotify() {
+	select {
+	case a.pushWake <- struct{}{}:
+	default:
+	}
+}
