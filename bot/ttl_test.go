@@ -28,8 +28,8 @@ func TestConfiguredIntervalWinsOverTTL(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		clk := &clock{now: t0}
-		p := &bot.Poller{Store: st, Source: ttlSource{}, Owner: "t", Now: clk.Now, Jitter: noJitter,
+		clk := &pushClock{t: pushT0}
+		p := &bot.Poller{Store: st, Source: ttlSource{}, Owner: "t", Now: clk.Now, Jitter: func(time.Duration) time.Duration { return 0 },
 			Feeds: []bot.FeedPlan{{URL: "https://n.example.org/rss/", Interval: 5 * time.Minute, RespectTTL: c.respect}}}
 		if err := p.Register(context.Background()); err != nil {
 			t.Fatal(err)
@@ -41,7 +41,7 @@ func TestConfiguredIntervalWinsOverTTL(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := f.NextPoll.Sub(t0); got != c.want {
+		if got := f.NextPoll.Sub(pushT0); got != c.want {
 			t.Errorf("respect_ttl=%v: next poll in %s, want %s", c.respect, got, c.want)
 		}
 	}

@@ -76,7 +76,7 @@ const (
 // Ghost holds the settings for a Ghost site's webhooks and Content API.
 type Ghost struct {
 	WebhookSecret    Secret `yaml:"webhook_secret" help:"Secret of the Ghost custom integration's webhooks (Settings → Integrations); POST /ghost/webhook accepts only requests signed with it."`
-	LegacySignatures bool   `yaml:"legacy_signatures" help:"Also accept webhooks signed the pre-2024 way (body only, timestamp unsigned): only for Ghost versions older than 5.87."`
+	LegacySignatures bool   `yaml:"legacy_signatures" help:"Also accept webhooks signed the pre-2024 way (body only, timestamp unsigned): only for Ghost versions from before mid-2024."`
 	ContentAPIKey    Secret `yaml:"content_api_key" help:"Content API key of the Ghost custom integration; lets backfill read every post, not only the newest 15 in the feed."`
 }
 
