@@ -50,7 +50,11 @@ func ParseGhostTime(s string) (time.Time, error) {
 // pushed by a webhook and the one read by the next poll are identical.
 // feedURL is the Ghost site's feed.
 func (f *Fetcher) GhostIssue(feedURL string, p GhostPost) (bot.Issue, error) {
-	return ghostIssue(f.split, feedURL, p)
+	s := f.split
+	if fs, ok := f.byFeed[feedURL]; ok {
+		s = fs // the feed's own split settings, as Fetch uses
+	}
+	return ghostIssue(s, feedURL, p)
 }
 
 func ghostIssue(s *splitter, feedURL string, p GhostPost) (bot.Issue, error) {
@@ -82,7 +86,7 @@ func ghostIssue(s *splitter, feedURL string, p GhostPost) (bot.Issue, error) {
 		it.Image = &gofeed.Image{URL: p.FeatureImage}
 	}
 	site := ghostSite(feedURL, p.URL)
-	is := s.issue(it, site, itemKinds{content: kindHTML, summary: kindHTML})
+	is := s.issue(it, site, itemKinds{content: kindHTML, summary: kindHTML}, nil)
 	dropSiteRef(&is, site)
 	is.Feed = feedURL
 	return is, nil

@@ -293,6 +293,7 @@ func newPushBot(t testing.TB, site string, chat *chatAPIs, channels string) *pus
 		"DIGESTBOT_SLACK_REPLIES":           "ephemeral",
 		"DIGESTBOT_LOG_FORMAT":              "json",
 		"DIGESTBOT_GHOST_LEGACY_SIGNATURES": "false",
+		"DIGESTBOT_ALLOW_PRIVATE_FEEDS":     "true", // the fake Ghost is on 127.0.0.1
 	}
 	logs := &bytes.Buffer{}
 	e := env{stdout: io.Discard, stderr: io.Discard, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
