@@ -30,7 +30,9 @@ func (f *fakeTx) Exec(_ context.Context, q string, args ...any) error {
 	return nil
 }
 
-func (f *fakeTx) Versions(context.Context, string) ([]int, error) { return slices.Clone(f.recorded), nil }
+func (f *fakeTx) Versions(context.Context, string) ([]int, error) {
+	return slices.Clone(f.recorded), nil
+}
 
 var testDialect = Dialect{Name: "fake", CreateTable: "CREATE", Record: "RECORD", Time: func(t time.Time) any { return t.Unix() }}
 
