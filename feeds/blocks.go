@@ -22,6 +22,7 @@ type block struct {
 	li      int32 // id of the outermost <li> around the text, 0 for none
 	brEnd   bool  // ended by a <br>: the next block continues the same element
 	brLine  bool  // one line of a <br>-separated list of links (see joinLines)
+	note    bool  // inside a footnotes container
 }
 
 // text returns the block's plain text.
@@ -29,9 +30,10 @@ func (b *block) text() string { return bot.Paragraph{Spans: b.spans}.Text() }
 
 // tokenized is what one pass over an HTML body yields.
 type tokenized struct {
-	blocks []block
-	image  string   // src of the first usable <img> before any text, absolute http(s)
-	hidden []string // text of hidden elements, when explaining
+	blocks  []block
+	image   string   // src of the first usable <img>, absolute http(s)
+	imageAt int      // blocks before it: it is the feature image when they are all dropped
+	hidden  []string // text of hidden elements, when explaining
 }
 
 // openTag is an element on the tokenizer's stack of open elements.
@@ -43,6 +45,7 @@ type openTag struct {
 	italic bool
 	id     int32 // for <li>: its number in the body
 	at     int32 // for <sup>: length of the block's text when it opened
+	note   bool  // a footnotes container
 }
 
 // tokenizer turns HTML into blocks of formatted spans in one pass with
@@ -225,8 +228,11 @@ func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing b
 	case atom.Wbr:
 		return
 	case atom.Img:
-		if len(t.out.blocks) == 0 && !t.hasText && t.out.image == "" && !at.hide && usableImage(at.src, at.w, at.h, at.avatar) {
-			t.out.image = at.src
+		if t.out.image == "" && len(t.out.blocks) < 4 && !at.hide && usableImage(at.src, at.w, at.h, at.avatar) {
+			t.out.image, t.out.imageAt = at.src, len(t.out.blocks)
+			if t.hasText {
+				t.out.imageAt++
+			}
 		}
 		return
 	case atom.Hr:
@@ -261,6 +267,8 @@ func (t *tokenizer) start(z *html.Tokenizer, a atom.Atom, hasAttr, selfClosing b
 	case atom.Sup:
 		t.closeSpan()
 		o.at = int32(len(t.buf))
+	case atom.Div, atom.Section, atom.Ol, atom.Aside, atom.Footer:
+		o.note = at.notes
 	case 0:
 		return // unknown element: its text counts, its tags do not
 	}
@@ -274,6 +282,7 @@ type tagAttrs struct {
 	hide      bool   // hidden by its style, class or the hidden attribute
 	widget    bool   // a share, subscribe or related-posts widget
 	footnote  bool   // a footnote anchor or number
+	notes     bool   // a footnotes container
 	avatar    bool   // an author's picture
 }
 
@@ -313,8 +322,10 @@ func (t *tokenizer) readAttrs(z *html.Tokenizer, a atom.Atom, flags uint8) tagAt
 				}
 			}
 			switch a {
-			case atom.A, atom.Sup, atom.Div:
-				at.footnote = at.footnote || bytes.Contains(v, []byte("footnote-anchor")) || bytes.Contains(v, []byte("footnote-number"))
+			case atom.A, atom.Sup, atom.Div, atom.Section, atom.Ol, atom.Aside, atom.Footer:
+				at.footnote = at.footnote || bytes.Contains(v, []byte("footnote-anchor")) || bytes.Contains(v, []byte("footnote-number")) ||
+					bytes.Contains(v, []byte("footnote-backref")) || bytes.Contains(v, []byte("footnote-ref"))
+				at.notes = !at.footnote && bytes.Contains(v, []byte("footnote"))
 			case atom.Img:
 				at.avatar = at.avatar || bytes.Contains(bytes.ToLower(v), []byte("avatar"))
 			}
@@ -512,7 +523,11 @@ func joinLines(out *tokenized) {
 		return
 	}
 	res := bs[:0] // compacted in place: res never passes the run being read
+	mapped := false
 	for i := 0; i < len(bs); {
+		if !mapped && i >= out.imageAt {
+			out.imageAt, mapped = len(res), true
+		}
 		j := i
 		for j < len(bs)-1 && bs[j].brEnd {
 			j++
@@ -539,6 +554,9 @@ func joinLines(out *tokenized) {
 			res = append(res, mergeRun(run))
 		}
 		i = j + 1
+	}
+	if !mapped {
+		out.imageAt = len(res)
 	}
 	out.blocks = res
 }

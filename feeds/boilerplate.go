@@ -142,6 +142,8 @@ func boilerRule(text string) string {
 		}
 	}
 	switch {
+	case shareWords(t):
+		return ruleShare
 	case isSignOff(t, text):
 		return ruleSignOff
 	case isAddress(t):
@@ -150,6 +152,27 @@ func boilerRule(text string) string {
 		return ruleContinueReading // WordPress: "The post <title> appeared first on <site>."
 	}
 	return ""
+}
+
+// shareWords reports whether a short text is only share buttons:
+// "Share Tweet Forward", "Facebook | Twitter | Email".
+func shareWords(t string) bool {
+	if len(t) > 80 {
+		return false
+	}
+	words := strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+	if len(words) < 2 {
+		return false
+	}
+	for _, w := range words {
+		switch w {
+		case "share", "tweet", "forward", "email", "facebook", "twitter", "x", "linkedin", "like", "comment", "comments",
+			"restack", "reply", "mastodon", "bluesky", "threads", "whatsapp", "copy", "link", "on", "print", "pocket", "reddit":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // isSignOff: "— Dara", "-- The Team", "Cheers, Dara", "Best,".

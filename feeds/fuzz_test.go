@@ -1,6 +1,7 @@
 package feeds
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -47,6 +48,24 @@ func FuzzSplit(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s, "Title")
 	}
+	// every item body of every fixture
+	for _, path := range fixtures(f) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		feed, err := newGofeedParser().Parse(bytes.NewReader(data))
+		if err != nil {
+			continue // a fixture meant to fail
+		}
+		for _, it := range feed.Items {
+			body := it.Content
+			if body == "" {
+				body = it.Description
+			}
+			f.Add(body, it.Title)
+		}
+	}
 	base, _ := url.Parse("https://news.example.org/issues/7/")
 	s := newSplitter(SplitOptions{})
 	f.Fuzz(func(t *testing.T, body, title string) {
@@ -85,13 +104,24 @@ func checkIssue(t *testing.T, is *bot.Issue) {
 			t.Fatalf("invalid UTF-8: %q", s)
 		}
 	}
+	if is.Split != (len(is.Roundup) > 0) {
+		t.Fatalf("split=%v with %d items", is.Split, len(is.Roundup))
+	}
 	for _, st := range is.Roundup {
-		if len(st.Paragraphs) != 1 {
-			t.Fatalf("roundup item with %d paragraphs", len(st.Paragraphs))
+		if len(st.Paragraphs) == 0 {
+			t.Fatalf("roundup item without paragraphs")
 		}
-		if st.Paragraphs[0].Bullet {
-			t.Fatalf("roundup paragraph marked as a bullet")
+		for _, p := range st.Paragraphs {
+			if p.Bullet {
+				t.Fatalf("roundup paragraph marked as a bullet")
+			}
 		}
+		if !utf8.ValidString(st.Section) || st.Section != strings.TrimSpace(st.Section) {
+			t.Fatalf("section name %q", st.Section)
+		}
+	}
+	if is.Lead.Section != "" {
+		t.Fatalf("lead in section %q", is.Lead.Section)
 	}
 	for _, st := range is.Stories() {
 		checkStory(t, st)
@@ -136,7 +166,14 @@ func checkStory(t *testing.T, st bot.Story) {
 	if strings.Join(links, "\n") != strings.Join(st.Links, "\n") {
 		t.Fatalf("Links = %q, want %q", st.Links, links)
 	}
-	if len(links) > 0 && st.URL != links[0] || len(links) == 0 && st.URL != "" {
-		t.Fatalf("URL = %q, links %q", st.URL, links)
+	want := ""
+	for _, l := range links {
+		if !isShareURL(l) {
+			want = l
+			break
+		}
+	}
+	if st.URL != want {
+		t.Fatalf("URL = %q, want the first link that is no share link of %q", st.URL, links)
 	}
 }

@@ -114,3 +114,39 @@ func lineDiff(want, got string) string {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// TestNothingLostWhenNotSplit parses every fixture twice, split as usual
+// and with splitting off: every paragraph of every item must be in the
+// whole issue's lead, each story's in the same order, so that an issue where nothing
+// is detected keeps all its text.
+func TestNothingLostWhenNotSplit(t *testing.T) {
+	for _, path := range fixtures(t) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, split, err1 := Parse(data, fixtureURL(path), SplitOptions{})
+		_, whole, err2 := Parse(data, fixtureURL(path), SplitOptions{Mode: SplitOff})
+		if err1 != nil || err2 != nil {
+			continue // a fixture that is no feed
+		}
+		for i := range split {
+			if whole[i].Split || len(whole[i].Roundup) > 0 {
+				t.Fatalf("%s: split off, yet issue %d was split", path, i)
+			}
+			lead := whole[i].Lead.PlainParagraphs()
+			for _, st := range split[i].Stories() {
+				at := 0 // each story's paragraphs in order (footnotes end the lead)
+				for _, p := range st.PlainParagraphs() {
+					for at < len(lead) && lead[at] != p {
+						at++
+					}
+					if at == len(lead) {
+						t.Errorf("%s: issue %d: paragraph %q missing or out of order in the whole issue", path, i, p)
+						at = 0
+					}
+				}
+			}
+		}
+	}
+}

@@ -225,7 +225,10 @@ func (s *splitter) issue(it *gofeed.Item, feedBase *url.URL, k itemKinds, ex *ex
 		is.Standfirst = standfirst(it.Description, k.summary, is.Title, r.paragraphs())
 	}
 	is.Image = itemImage(it, base)
-	if is.Image == "" {
+	if is.Image == "" && tok.image != "" && tok.imageAt <= r.firstKept {
+		// the body's first image, when only boilerplate comes before it
+		// ("View in browser"): Ghost's inserted feature image, an email's
+		// header picture
 		is.Image = tok.image
 	}
 	return is

@@ -168,13 +168,11 @@ func (t *tokenizer) flush(br bool) {
 	if !t.hasText || len(t.buf) == 0 {
 		t.buf, t.marks = t.buf[:0], t.marks[:0]
 		t.hasText = false
-		if br {
-			t.space = true
-		} else {
-			t.space = false
-			if n := len(t.out.blocks); n > 0 {
-				t.out.blocks[n-1].brEnd = false
-			}
+		// A block element, or a second <br> in a row (an empty line),
+		// ends the paragraph the last <br> continued.
+		t.space = br
+		if n := len(t.out.blocks); n > 0 {
+			t.out.blocks[n-1].brEnd = false
 		}
 		return
 	}
@@ -201,6 +199,9 @@ func (t *tokenizer) flush(br bool) {
 		}
 		if o.a == atom.Li {
 			b.li = o.id
+		}
+		if o.note {
+			b.note = true
 		}
 		if b.kind == 0 {
 			b.kind = o.a

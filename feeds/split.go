@@ -144,9 +144,10 @@ func newSplitter(opts SplitOptions) *splitter {
 
 // splitResult is one body split into a lead and a roundup.
 type splitResult struct {
-	lead    bot.Story
-	roundup []bot.Story
-	split   bool
+	lead      bot.Story
+	roundup   []bot.Story
+	split     bool
+	firstKept int // index of the first block not dropped as boilerplate
 }
 
 // paragraphs returns the paragraphs the standfirst check compares with:
@@ -208,6 +209,30 @@ func (s *splitter) split(blocks []block, title string) splitResult {
 
 func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) splitResult {
 	kept := s.dropBoilerplate(blocks, title, ex)
+	firstKept := len(blocks)
+	if len(kept) > 0 {
+		for i := range blocks {
+			if &blocks[i] == kept[0] {
+				firstKept = i
+				break
+			}
+		}
+	}
+	// Footnotes stay with the lead, after it: they are not items.
+	var notes []*block
+	for i, b := range kept {
+		if b.note {
+			notes = append(notes, b)
+			continue
+		}
+		if len(notes) > 0 {
+			kept[i-len(notes)] = b
+		}
+	}
+	kept = kept[:len(kept)-len(notes)]
+	if len(notes) > 0 {
+		ex.add("%d footnote paragraphs kept at the end of the lead", len(notes))
+	}
 	var starts []sectionStart
 	numbered := false
 	if s.mode != SplitOff {
@@ -222,12 +247,12 @@ func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) spl
 		}
 	}
 
-	var r splitResult
+	r := splitResult{firstKept: firstKept}
 	first := len(kept)
 	if len(starts) > 0 {
 		first = starts[0].at
 	}
-	r.lead = story(paragraphs(kept[:first], true))
+	r.lead = story(paragraphs(append(kept[:first:first], notes...), true))
 	for i, st := range starts {
 		end := len(kept)
 		if i+1 < len(starts) {
@@ -250,7 +275,7 @@ func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) spl
 	r.split = len(r.roundup) > 0
 	if !r.split && len(starts) > 0 {
 		// markers without items: keep everything after the first as lead
-		r.lead = story(paragraphs(kept, true))
+		r.lead = story(paragraphs(append(kept, notes...), true))
 	}
 	if ex != nil {
 		if r.split {
@@ -328,7 +353,7 @@ const (
 // a paragraph that is only bold text, or a short all-caps line; never a
 // list item or a block with a link.
 func headingLike(b *block) bool {
-	if b.li != 0 || b.brLine {
+	if b.li != 0 {
 		return false
 	}
 	for _, sp := range b.spans {
@@ -568,12 +593,12 @@ func groupItems(bs []*block, numbered bool) [][]*block {
 		case numbered && open:
 			last := len(items) - 1
 			items[last] = append(items[last], u...)
+		case headingLike(b):
+			items = append(items, u)
+			open = !b.brLine // a <br> line heading has its own items after it
 		case b.li != 0 || b.brLine:
 			items = append(items, u)
 			open = false
-		case headingLike(b):
-			items = append(items, u)
-			open = true
 		case open:
 			last := len(items) - 1
 			items[last] = append(items[last], u...)
@@ -587,7 +612,7 @@ func groupItems(bs []*block, numbered bool) [][]*block {
 	// a heading or number with nothing under it is no story
 	out := items[:0]
 	for _, it := range items {
-		if len(it) == 1 && (isNumberOnly(it[0]) || (headingLike(it[0]) && it[0].li == 0 && !it[0].brLine && len(items) > 1)) {
+		if len(it) == 1 && (isNumberOnly(it[0]) || (headingLike(it[0]) && it[0].li == 0 && len(items) > 1)) {
 			continue
 		}
 		out = append(out, it)

@@ -245,3 +245,20 @@ func TestHTTPServer(t *testing.T) {
 		t.Errorf("/metrics %d lacks the command latency:\n%.2000s", code, body)
 	}
 }
+
+func TestPreviewExplain(t *testing.T) {
+	code, out, stderr := digestbot(t, nil, "preview", "--explain", sampleFeed)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{
+		`feed ` + sampleFeed + `: "The Watershed Digest", 3 issues`,
+		`issue 1: "Small towns are running out of people who can run a water plant"`,
+		`section (unnamed) started by the built-in marker "Here's a roundup of other noteworthy news and initiatives:"`,
+		`lead: 6 paragraphs; 6 items`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
