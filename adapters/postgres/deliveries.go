@@ -228,21 +228,13 @@ func (s *Store) Deliveries(ctx context.Context, limit int, states ...bot.Deliver
 
 // DeliveryCounts counts deliveries by state; states with none are absent.
 func (s *Store) DeliveryCounts(ctx context.Context) (map[bot.DeliveryState]int, error) {
-	rows, err := s.pool.Query(ctx, `SELECT state, COUNT(*) FROM deliveries GROUP BY state`)
+	rows, err := s.pool.Query(ctx, bot.DeliveryCountsSQL)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: count deliveries: %w", err)
 	}
 	defer rows.Close()
-	out := map[bot.DeliveryState]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, fmt.Errorf("postgres: count deliveries: %w", err)
-		}
-		out[bot.DeliveryState(st)] = n
-	}
-	if err := rows.Err(); err != nil {
+	out, err := bot.ScanDeliveryCounts(rows)
+	if err != nil {
 		return nil, fmt.Errorf("postgres: count deliveries: %w", err)
 	}
 	return out, nil

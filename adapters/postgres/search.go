@@ -30,11 +30,10 @@ package postgres
 //     in id order, and ranked. Rare words, the usual reason to reach it,
 //     are cheap because they have few matches.
 //
-// Within a tier the score is relevance times a recency boost, the SQLite
-// store's: ts_rank × (1 + recencyBoost × 2^(-age/recencyHalfLife)), age
-// counted from the newest candidate of the tier, so a story of the latest
-// issue weighs up to 1.5 times an equally relevant old one. Tier-1 hits
-// come before tier-2 hits. ts_rank is normalised by document length
+// Within a tier the matches are ranked by the bot's one ranking policy,
+// bot.RankMatches, fed with ts_rank as relevance: relevance times a
+// recency boost, age counted from the newest match of the tier. Tier-1
+// hits come before tier-2 hits. ts_rank is normalised by document length
 // (normalization 1: divided by 1 + log(length)), so that a short story
 // about a word beats a long one that mentions it in passing, as bm25 does.
 //
@@ -51,11 +50,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"digestbot/bot"
@@ -68,8 +64,6 @@ const (
 	recentStories   = 2000                 // stories in the tier-1 window
 	rankDepth       = 50                   // tier-1 rows taken by ts_rank before the boost re-ranks them
 	oldCandidates   = 200                  // tier-2 matches considered
-	recencyBoost    = 0.5                  // weight of the newest story over an equally relevant old one, minus 1
-	recencyHalfLife = 180 * 24 * time.Hour // age at which the boost halves
 	snippetWords    = 24                   // words in a snippet
 	maxPhrases      = 2 * bot.MaxQueryWords
 	maxSearchRunes  = 256 // longer words are cut (ParseQuery keeps 64)
@@ -145,14 +139,6 @@ func buildQuery(q bot.Query, first int) (tq tsQuery, ok bool) {
 	return tq, true
 }
 
-// candidate is a story a tier found, with its rank inputs.
-type candidate struct {
-	id        int64
-	relevance float64 // ts_rank: higher is better
-	published time.Time
-	score     float64
-}
-
 // Search returns up to limit stories matching q, best first; see the design
 // notes at the top of this file. It fails only when the database does.
 func (s *Store) Search(ctx context.Context, q bot.Query, limit int) ([]bot.Hit, error) {
@@ -216,56 +202,32 @@ func (s *Store) search(ctx context.Context, q bot.Query, limit int) ([]bot.Hit, 
 // generic plan cannot know that the bound cuts 100,000 stories to 2,000,
 // nor how common the words are, and picks an index scan that is ten
 // times slower for one kind of query or the other.
-func (s *Store) rank(ctx context.Context, query string, args []any, n int) ([]candidate, error) {
+func (s *Store) rank(ctx context.Context, query string, args []any, n int) ([]bot.Match, error) {
 	rows, err := s.pool.Query(ctx, query, append([]any{pgx.QueryExecModeExec}, args...)...)
 	if err != nil {
 		return nil, err
 	}
-	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (candidate, error) {
-		var c candidate
-		var rel float32
-		err := r.Scan(&c.id, &rel, &c.published)
-		c.relevance = float64(rel)
-		return c, err
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (bot.Match, error) {
+		var m bot.Match
+		var rel float32 // ts_rank
+		err := r.Scan(&m.ID, &rel, &m.Published)
+		m.Relevance = float64(rel)
+		return m, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	return top(cs, n), nil
-}
-
-// top scores candidates with the recency boost and returns the best n.
-func top(cs []candidate, n int) []candidate {
-	if len(cs) == 0 {
-		return nil
-	}
-	newest := cs[0].published
-	for _, c := range cs {
-		if c.published.After(newest) {
-			newest = c.published
-		}
-	}
-	for i := range cs {
-		age := newest.Sub(cs[i].published)
-		cs[i].score = cs[i].relevance * (1 + recencyBoost*math.Exp2(-float64(age)/float64(recencyHalfLife)))
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].score != cs[j].score {
-			return cs[i].score > cs[j].score
-		}
-		return cs[i].id > cs[j].id
-	})
-	return cs[:min(n, len(cs))]
+	return bot.RankMatches(ms, n), nil
 }
 
 // loadHits turns ranked candidates into hits, with snippets.
-func (s *Store) loadHits(ctx context.Context, tq tsQuery, cs []candidate) ([]bot.Hit, error) {
+func (s *Store) loadHits(ctx context.Context, tq tsQuery, cs []bot.Match) ([]bot.Hit, error) {
 	if len(cs) == 0 {
 		return nil, nil
 	}
 	ids := make([]int64, len(cs))
 	for i, c := range cs {
-		ids[i] = c.id
+		ids[i] = c.ID
 	}
 	// $1 and $2 as in the tiers' queries; only the positive words follow.
 	rows, err := s.pool.Query(ctx, `
@@ -301,7 +263,7 @@ func (s *Store) loadHits(ctx context.Context, tq tsQuery, cs []candidate) ([]bot
 	}
 	hits := make([]bot.Hit, 0, len(cs))
 	for _, c := range cs {
-		if h, ok := byID[c.id]; ok { // a story deleted since it was ranked is left out
+		if h, ok := byID[c.ID]; ok { // a story deleted since it was ranked is left out
 			hits = append(hits, h)
 		}
 	}

@@ -132,7 +132,7 @@ func (s *Store) searchLike(ctx context.Context, q bot.Query, limit int) ([]bot.H
 func candidatesOf(ids []int64) []candidate {
 	cs := make([]candidate, len(ids))
 	for i, id := range ids {
-		cs[i].id = id
+		cs[i].ID = id
 	}
 	return cs
 }

@@ -40,12 +40,10 @@ package sqlite
 // Snippets come from FTS5's snippet() over the index the hit was found in,
 // one rowid = ? lookup per hit (FTS5 would scan every match for rowid IN).
 //
-// Within a tier the score is relevance times a recency boost:
-// -bm25 × (1 + recencyBoost × 2^(-age/recencyHalfLife)), age counted from
-// the newest candidate of the tier, so a story of the latest issue weighs
-// up to 1.5 times an equally relevant old one and the best-matching story
-// still comes first when relevance differs clearly. Tier-1 hits always come
-// before tier-2 hits.
+// Within a tier the matches are ranked by the bot's one ranking policy,
+// bot.RankMatches, fed with -bm25 as relevance: relevance times a recency
+// boost, age counted from the newest match of the tier. Tier-1 hits always
+// come before tier-2 hits.
 //
 // The trade-off: when the recent window holds at least limit matches, an
 // older story is never returned even if it matches better; users asking
@@ -64,10 +62,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"math"
-	"sort"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -75,14 +70,12 @@ import (
 )
 
 const (
-	maxSearchLimit  = 100                  // hits one Search returns at most
-	rankDepth       = 50                   // tier-1 rows taken by bm25 before the boost re-ranks them
-	oldCandidates   = 200                  // tier-2 matches considered
-	selectiveDocs   = 500                  // a phrase in more stories is left out of tier-2 ranking
-	recencyBoost    = 0.5                  // weight of the newest story over an equally relevant old one, minus 1
-	recencyHalfLife = 180 * 24 * time.Hour // age at which the boost halves
-	snippetTokens   = 24                   // words in a snippet
-	maxPhrases      = 2 * bot.MaxQueryWords
+	maxSearchLimit = 100 // hits one Search returns at most
+	rankDepth      = 50  // tier-1 rows taken by bm25 before the boost re-ranks them
+	oldCandidates  = 200 // tier-2 matches considered
+	selectiveDocs  = 500 // a phrase in more stories is left out of tier-2 ranking
+	snippetTokens  = 24  // words in a snippet
+	maxPhrases     = 2 * bot.MaxQueryWords
 )
 
 // ftsQuery is a Query rendered for FTS5.
@@ -158,13 +151,20 @@ func buildQuery(q bot.Query) (fq ftsQuery, ok bool) {
 	return fq, true
 }
 
-// candidate is a story a tier found, with its rank inputs.
+// candidate is a story a tier found, ranked.
 type candidate struct {
-	id        int64
-	relevance float64 // -bm25: higher is better
-	published int64
-	score     float64
+	bot.Match      // Relevance is -bm25
 	recent    bool // found in stories_recent (tier 1)
+}
+
+// ranked ranks a tier's matches (bot.RankMatches) and keeps the best n.
+func ranked(ms []bot.Match, n int, recent bool) []candidate {
+	ms = bot.RankMatches(ms, n)
+	cs := make([]candidate, len(ms))
+	for i, m := range ms {
+		cs[i] = candidate{Match: m, recent: recent}
+	}
+	return cs
 }
 
 // Search returns up to limit stories matching q, best first; see the design
@@ -216,20 +216,21 @@ func rankRecent(ctx context.Context, tx *sql.Tx, fq ftsQuery, limit int) ([]cand
 		return nil, err
 	}
 	defer rows.Close()
-	var cs []candidate
+	var ms []bot.Match
 	for rows.Next() {
-		var c candidate
-		if err := rows.Scan(&c.id, &c.relevance, &c.published); err != nil {
+		var m bot.Match
+		var bm25 float64
+		var published int64
+		if err := rows.Scan(&m.ID, &bm25, &published); err != nil {
 			return nil, err
 		}
-		c.relevance = -c.relevance
-		c.recent = true
-		cs = append(cs, c)
+		m.Relevance, m.Published = -bm25, goTime(published)
+		ms = append(ms, m)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return top(cs, limit), nil
+	return ranked(ms, limit, true), nil
 }
 
 // rankOld is tier 2: the newest matches below the recent window, ranked
@@ -241,10 +242,10 @@ func rankOld(ctx context.Context, tx *sql.Tx, fq ftsQuery, floor int64, limit in
 	if err != nil || len(ids) == 0 {
 		return nil, err
 	}
-	byID := make(map[int64]*candidate, len(ids))
-	cs := make([]candidate, len(ids))
+	byID := make(map[int64]*bot.Match, len(ids))
+	cs := make([]bot.Match, len(ids))
 	for i, id := range ids {
-		cs[i].id = id
+		cs[i].ID = id
 		byID[id] = &cs[i]
 	}
 
@@ -280,7 +281,7 @@ func rankOld(ctx context.Context, tx *sql.Tx, fq ftsQuery, floor int64, limit in
 				return nil, err
 			}
 			if c := byID[id]; c != nil {
-				c.relevance = -score
+				c.Relevance = -score
 			}
 		}
 		rows.Close()
@@ -290,7 +291,7 @@ func rankOld(ctx context.Context, tx *sql.Tx, fq ftsQuery, floor int64, limit in
 	} else {
 		// Nothing selective: rank by recency alone.
 		for i := range cs {
-			cs[i].relevance = 1
+			cs[i].Relevance = 1
 		}
 	}
 
@@ -310,35 +311,13 @@ func rankOld(ctx context.Context, tx *sql.Tx, fq ftsQuery, floor int64, limit in
 			return nil, err
 		}
 		if c := byID[id]; c != nil {
-			c.published = published
+			c.Published = goTime(published)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	return top(cs, limit), nil
-}
-
-// top scores candidates with the recency boost and returns the best n.
-func top(cs []candidate, n int) []candidate {
-	if len(cs) == 0 {
-		return nil
-	}
-	newest := cs[0].published
-	for _, c := range cs {
-		newest = max(newest, c.published)
-	}
-	for i := range cs {
-		age := time.Duration(newest-cs[i].published) * time.Microsecond
-		cs[i].score = cs[i].relevance * (1 + recencyBoost*math.Exp2(-float64(age)/float64(recencyHalfLife)))
-	}
-	sort.Slice(cs, func(i, j int) bool {
-		if cs[i].score != cs[j].score {
-			return cs[i].score > cs[j].score
-		}
-		return cs[i].id > cs[j].id
-	})
-	return cs[:min(n, len(cs))]
+	return ranked(cs, limit, false), nil
 }
 
 func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
@@ -365,7 +344,7 @@ func loadHits(ctx context.Context, tx *sql.Tx, fq ftsQuery, cs []candidate) ([]b
 	}
 	args := make([]any, len(cs))
 	for i, c := range cs {
-		args[i] = c.id
+		args[i] = c.ID
 	}
 	byID := map[int64]*bot.Hit{}
 	rows, err := tx.QueryContext(ctx, `
@@ -406,7 +385,7 @@ func loadHits(ctx context.Context, tx *sql.Tx, fq ftsQuery, cs []candidate) ([]b
 		}
 	}()
 	for _, c := range cs {
-		h := byID[c.id]
+		h := byID[c.ID]
 		if h == nil {
 			continue
 		}
@@ -424,7 +403,7 @@ func loadHits(ctx context.Context, tx *sql.Tx, fq ftsQuery, cs []candidate) ([]b
 			stmts[c.recent] = st
 		}
 		var snip sql.NullString
-		err := st.QueryRowContext(ctx, fq.positive, c.id).Scan(&snip)
+		err := st.QueryRowContext(ctx, fq.positive, c.ID).Scan(&snip)
 		if err != nil && err != sql.ErrNoRows {
 			return nil, err
 		}
@@ -433,7 +412,7 @@ func loadHits(ctx context.Context, tx *sql.Tx, fq ftsQuery, cs []candidate) ([]b
 
 	hits := make([]bot.Hit, 0, len(cs))
 	for _, c := range cs {
-		h := byID[c.id]
+		h := byID[c.ID]
 		if h == nil {
 			continue // cannot happen inside one read transaction
 		}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -178,6 +179,41 @@ func testSearch(t *testing.T, open opener) {
 		if got := hitKeys(hits); len(got) != 2 || got[0] != "s1/roundup/2" {
 			t.Errorf("Search(cambodia) = %v, want s1/roundup/2 first of 2", got)
 		}
+	})
+
+	// The stores rank with bot.RankMatches: these pin that they feed it
+	// with relevance and each story's publication, not their own order.
+	t.Run("RankingRecencyBreaksTies", func(t *testing.T) {
+		s := open(t)
+		// The same story in three issues, archived out of date order (so
+		// story ids do not follow the dates): the newest issue first.
+		for i, day := range []int{10, 1, 20} {
+			is := newIssue(fmt.Sprintf("t%d", i), time.Date(2024, 3, day, 8, 0, 0, 0, time.UTC), 0)
+			is.Lead = storyOf("Ferry inspectors counted lifejackets on the morning crossing.", "")
+			is.Roundup = nil
+			is.Split = true
+			save(t, s, is)
+		}
+		wantHits(t, s, "lifejackets", "t2/lead/0", "t0/lead/0", "t1/lead/0")
+	})
+
+	t.Run("RankingRelevanceOverRecency", func(t *testing.T) {
+		s := open(t)
+		// An old story about the word beats a new one that has it once in a
+		// long text; within a year's age the boost cannot turn that around.
+		old := newIssue("r-old", time.Date(2023, 6, 1, 8, 0, 0, 0, time.UTC), 0)
+		old.Lead = storyOf("Lighthouse keepers: lighthouse logs, lighthouse lamps and lighthouse stairs.", "")
+		old.Roundup = nil
+		old.Split = true
+		recent := newIssue("r-new", time.Date(2024, 6, 1, 8, 0, 0, 0, time.UTC), 0)
+		recent.Lead = storyOf("The harbour council met on Tuesday to discuss parking fees, the new ferry "+
+			"timetable, repairs to the breakwater, a grant for the rowing club, the summer market, "+
+			"rubbish collection on the quay, signage near the old lighthouse, and the budget.", "")
+		recent.Roundup = nil
+		recent.Split = true
+		save(t, s, recent)
+		save(t, s, old)
+		wantHits(t, s, "lighthouse", "r-old/lead/0", "r-new/lead/0")
 	})
 
 	t.Run("Limit", func(t *testing.T) {
