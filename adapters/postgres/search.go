@@ -60,13 +60,13 @@ import (
 )
 
 const (
-	maxSearchLimit  = 100                  // hits one Search returns at most
-	recentStories   = 2000                 // stories in the tier-1 window
-	rankDepth       = 50                   // tier-1 rows taken by ts_rank before the boost re-ranks them
-	oldCandidates   = 200                  // tier-2 matches considered
-	snippetWords    = 24                   // words in a snippet
-	maxPhrases      = 2 * bot.MaxQueryWords
-	maxSearchRunes  = 256 // longer words are cut (ParseQuery keeps 64)
+	maxSearchLimit = 100  // hits one Search returns at most
+	recentStories  = 2000 // stories in the tier-1 window
+	rankDepth      = 50   // tier-1 rows taken by ts_rank before the boost re-ranks them
+	oldCandidates  = 200  // tier-2 matches considered
+	snippetWords   = 24   // words in a snippet
+	maxPhrases     = 2 * bot.MaxQueryWords
+	maxSearchRunes = 256 // longer words are cut (ParseQuery keeps 64)
 )
 
 // headlineOptions makes ts_headline return plain text: one fragment of up
