@@ -32,6 +32,7 @@ type Issue struct {
 	Lead       Story     // the lead story
 	Roundup    []Story   // roundup items of every section, in issue order; empty when !Split
 	Split      bool      // whether any roundup item was found
+	Withdrawn  bool      // set by the store: the issue was unpublished (Store.WithdrawIssue)
 }
 
 // Story is the lead story or one roundup item.

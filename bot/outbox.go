@@ -6,31 +6,47 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Outbox defaults.
 const (
 	DefaultMaxAttempts = 12
-	DefaultBatch       = 20
-	deliveryLease      = 10 * time.Minute // longer than any send with its bounded rate-limit waits
+	DefaultBatch       = 20               // kept for the configuration; the outbox no longer batches
+	DefaultLease       = 30 * time.Second // a channel's lease, renewed every third of it while its worker lives
+	DefaultStaleAfter  = 20 * time.Second // a replica whose heartbeat is older is taken for dead
+	DefaultPoll        = time.Second      // how often an idle replica looks for work queued elsewhere
 	retryBase          = 5 * time.Second
 	retryCap           = time.Hour
 )
 
-// Outbox sends pending deliveries: lead first, then roundup items in issue
-// order, one channel's posts at a time and channels in parallel. Every
-// attempt is recorded in the Store before it starts, so a crash at any
-// moment leaves a delivery that is retried with Message.Retry set, and the
-// publisher finds the post it may already have made.
+// Outbox keeps every channel in step with its issues. It is a reconciler:
+// for each issue and channel (a Target) the posts that should exist are
+// derived from the issue as it is now (PostsFor), and the messages that do
+// exist (Deliveries) are brought in line: new posts published, changed ones
+// edited, posts that left the issue deleted or kept (Channel.OnRemove),
+// unchanged ones left alone.
+//
+// Each channel is served by one worker at a time, across replicas, under a
+// short lease renewed while the worker lives (river's producer model: fetch
+// work when idle, no batch barrier). A worker takes its channel's oldest
+// unfinished issue and finishes it before the next, so issues never
+// interleave, and a channel waiting on a rate limit delays no other.
+//
+// Every attempt is recorded before it starts (StartDelivery), so a crash
+// at any moment leaves a pending delivery that the next attempt publishes
+// with Message.Retry set: the publisher finds the post it may already have
+// made, and nothing is posted twice.
 type Outbox struct {
 	Store       Store
 	Publishers  map[string]Publisher // by Channel.Platform
 	Channels    []Channel
 	Owner       string
-	MaxAttempts int // give up after this many attempts; 0: DefaultMaxAttempts
-	Batch       int // deliveries claimed at once; 0: DefaultBatch
+	MaxAttempts int // give up a post after this many attempts; 0: DefaultMaxAttempts
+	Batch       int // unused; kept for compatibility
 	Logger      *slog.Logger
 	Observer    Observer
 	Now         func() time.Time
@@ -38,6 +54,11 @@ type Outbox struct {
 	// Grace is how long sends already under way may go on after ctx is
 	// cancelled (shutdown drains in-flight work); 0: 10 seconds.
 	Grace time.Duration
+	// Lease is a channel lease's length; 0: DefaultLease.
+	Lease time.Duration
+	// StaleAfter is how old a replica's heartbeat may be before its leases
+	// are taken over; 0: DefaultStaleAfter.
+	StaleAfter time.Duration
 }
 
 func (o *Outbox) now() time.Time {
@@ -61,6 +82,28 @@ func (o *Outbox) observer() Observer {
 	return o.Observer
 }
 
+func (o *Outbox) lease() time.Duration {
+	if o.Lease > 0 {
+		return o.Lease
+	}
+	return DefaultLease
+}
+
+func (o *Outbox) staleBefore(now time.Time) time.Time {
+	d := o.StaleAfter
+	if d <= 0 {
+		d = DefaultStaleAfter
+	}
+	return now.Add(-d)
+}
+
+func (o *Outbox) maxAttempts() int {
+	if o.MaxAttempts > 0 {
+		return o.MaxAttempts
+	}
+	return DefaultMaxAttempts
+}
+
 func (o *Outbox) channel(id string) (Channel, bool) {
 	for _, c := range o.Channels {
 		if c.ID == id {
@@ -70,182 +113,445 @@ func (o *Outbox) channel(id string) (Channel, bool) {
 	return Channel{}, false
 }
 
-// SendStats counts what one SendDue pass did.
+// SendStats counts what the outbox did.
 type SendStats struct {
-	Sent, Edited, Retried, Failed int
+	Sent, Edited, Deleted, Retried, Failed int
 }
 
-// SendDue sends every delivery that is due now, until none is left, and
-// reports what it did. Deliveries that fail are rescheduled or given up;
-// the returned error is a store failure or ctx's.
-func (o *Outbox) SendDue(ctx context.Context) (SendStats, error) {
-	var (
-		mu    sync.Mutex
-		stats SendStats
-	)
-	batch := o.Batch
-	if batch <= 0 {
-		batch = DefaultBatch
-	}
-	// Sends under way finish after ctx ends, within the grace period:
-	// stopping between the platform's answer and the store's record would
-	// only cost a reconciliation later, but draining is cheaper.
+func (s *SendStats) add(o SendStats) {
+	s.Sent += o.Sent
+	s.Edited += o.Edited
+	s.Deleted += o.Deleted
+	s.Retried += o.Retried
+	s.Failed += o.Failed
+}
+
+// sendContext returns the context sends run under: it outlives ctx by the
+// grace period, so a send under way when shutdown starts is finished and
+// recorded (stopping between the platform's answer and the store's record
+// would only cost a lookup later, but draining is cheaper).
+func (o *Outbox) sendContext(ctx context.Context) (context.Context, func()) {
 	grace := o.Grace
 	if grace <= 0 {
 		grace = 10 * time.Second
 	}
 	sendCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
 	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
-	defer stop()
-	for {
-		if err := ctx.Err(); err != nil {
-			return stats, err
-		}
-		ds, err := o.Store.ClaimDeliveries(ctx, o.Owner, o.now(), deliveryLease, batch)
-		if err != nil {
-			return stats, fmt.Errorf("bot: claim deliveries: %w", err)
-		}
-		if len(ds) == 0 {
-			return stats, nil
-		}
-		// One goroutine per channel keeps each channel's order and pacing.
-		byChannel := map[string][]Delivery{}
-		var order []string
-		for _, d := range ds {
-			if _, ok := byChannel[d.Channel]; !ok {
-				order = append(order, d.Channel)
+	return sendCtx, func() { stop(); cancel() }
+}
+
+// SendDue brings every configured channel in step now, in parallel, and
+// returns when each is in step, waiting (a retry or rate limit ahead), or
+// served by another replica. The error is a store failure or ctx's.
+func (o *Outbox) SendDue(ctx context.Context) (SendStats, error) {
+	sendCtx, done := o.sendContext(ctx)
+	defer done()
+	var (
+		mu    sync.Mutex
+		stats SendStats
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	for _, ch := range o.Channels {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var st SendStats
+			_, err := o.serveChannel(ctx, sendCtx, ch, &st)
+			mu.Lock()
+			defer mu.Unlock()
+			stats.add(st)
+			if err != nil {
+				errs = append(errs, err)
 			}
-			byChannel[d.Channel] = append(byChannel[d.Channel], d)
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return stats, err
+	}
+	return stats, errors.Join(errs...)
+}
+
+// Run serves channels until ctx is cancelled: it asks the store which
+// channels have work due (at once, when woken by wake, when a worker ends,
+// and every poll interval for work queued by other replicas or due
+// retries) and starts a worker for each that has none.
+func (o *Outbox) Run(ctx context.Context, wake <-chan struct{}, poll time.Duration) error {
+	if poll <= 0 {
+		poll = DefaultPoll
+	}
+	sendCtx, stop := o.sendContext(ctx)
+	defer stop()
+	type ended struct {
+		channel string
+		wait    time.Time
+		err     error
+	}
+	var (
+		running   = map[string]bool{}
+		notBefore = map[string]time.Time{}
+		done      = make(chan ended)
+	)
+	ticker := time.NewTicker(poll)
+	defer ticker.Stop()
+	for {
+		now := o.now()
+		due, err := o.Store.DueChannels(ctx, o.Owner, now, o.staleBefore(now))
+		if err != nil && ctx.Err() == nil {
+			o.log().Error("outbox_failed", slog.Any("error", err), slog.String("hint", "the database is unreachable or failing; delivery resumes when it answers"))
 		}
-		var (
-			wg       sync.WaitGroup
-			storeErr error
-		)
-		for _, ch := range order {
-			wg.Add(1)
-			go func(ds []Delivery) {
-				defer wg.Done()
-				for i, d := range ds {
-					if ctx.Err() != nil {
-						// Shutting down: hand back the claims not started, so a
-						// restart or another replica need not wait for the lease.
-						o.release(ds[i:])
-						return
-					}
-					result, err := o.send(sendCtx, d)
-					mu.Lock()
-					switch result {
-					case "sent":
-						stats.Sent++
-					case "edited":
-						stats.Edited++
-					case "retry":
-						stats.Retried++
-					case "failed":
-						stats.Failed++
-					}
-					if err != nil && storeErr == nil {
-						storeErr = err
-					}
-					mu.Unlock()
-				}
-			}(byChannel[ch])
+		for _, id := range due {
+			ch, ok := o.channel(id)
+			if !ok || running[id] || notBefore[id].After(now) || ctx.Err() != nil {
+				continue
+			}
+			running[id] = true
+			go func() {
+				var st SendStats
+				wait, err := o.serveChannel(ctx, sendCtx, ch, &st)
+				done <- ended{id, wait, err}
+			}()
 		}
-		wg.Wait()
-		if storeErr != nil {
-			return stats, storeErr
+		select {
+		case <-ctx.Done():
+			for len(running) > 0 {
+				e := <-done
+				delete(running, e.channel)
+			}
+			return nil
+		case <-wake:
+		case <-ticker.C:
+		case e := <-done:
+			delete(running, e.channel)
+			delete(notBefore, e.channel)
+			if e.err != nil && ctx.Err() == nil {
+				o.log().Error("outbox_failed", slog.String("channel", e.channel), slog.Any("error", e.err))
+				notBefore[e.channel] = o.now().Add(poll)
+			} else if !e.wait.IsZero() {
+				notBefore[e.channel] = e.wait
+			}
 		}
 	}
 }
 
-// send makes one attempt at one delivery and records its outcome. The
-// error is the store's; the platform's goes into the delivery.
-func (o *Outbox) send(ctx context.Context, d Delivery) (result string, err error) {
-	log := o.log().With(slog.Int64("delivery", d.ID), slog.String("channel", d.Channel),
-		slog.String("part", string(d.Part)), slog.Int("item", d.Item), slog.Int("attempt", d.Attempts))
-	ch, ok := o.channel(d.Channel)
+// serveChannel leases the channel and reconciles its dirty targets, oldest
+// issue first, until it is in step, has to wait (returned: until when), or
+// the lease is lost. The error is the store's.
+func (o *Outbox) serveChannel(ctx, sendCtx context.Context, ch Channel, st *SendStats) (time.Time, error) {
+	now := o.now()
+	lease := o.lease()
+	l, ok, err := o.Store.ClaimChannel(ctx, ch.ID, o.Owner, now, lease, o.staleBefore(now))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("bot: lease channel %s: %w", ch.ID, err)
+	}
 	if !ok {
-		return o.giveUp(ctx, log, d, "", fmt.Errorf("channel %q is not in the configuration any more; add it back to deliver", d.Channel))
+		o.log().Debug("channel_leased_elsewhere", slog.String("channel", ch.ID), slog.String("owner", l.Owner), slog.Time("until", l.Until))
+		return time.Time{}, nil
+	}
+	// Renew the lease while working; a lost lease stops the worker before
+	// its next post.
+	var lost atomic.Bool
+	renewCtx, stopRenew := context.WithCancel(context.WithoutCancel(ctx))
+	var renewing sync.WaitGroup
+	renewing.Add(1)
+	go func() {
+		defer renewing.Done()
+		t := time.NewTicker(lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-renewCtx.Done():
+				return
+			case <-t.C:
+			}
+			now := o.now()
+			l, ok, err := o.Store.ClaimChannel(renewCtx, ch.ID, o.Owner, now, lease, o.staleBefore(now))
+			switch {
+			case err != nil && renewCtx.Err() == nil:
+				o.log().Warn("channel_lease_renew_failed", slog.String("channel", ch.ID), slog.Any("error", err))
+			case err == nil && !ok:
+				o.log().Warn("channel_lease_lost", slog.String("channel", ch.ID), slog.String("owner", l.Owner))
+				lost.Store(true)
+				return
+			}
+		}
+	}()
+	defer func() {
+		stopRenew()
+		renewing.Wait()
+		if !lost.Load() {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			if err := o.Store.ReleaseChannel(rctx, ch.ID, o.Owner); err != nil {
+				o.log().Warn("channel_release_failed", slog.String("channel", ch.ID), slog.Any("error", err))
+			}
+			cancel()
+		}
+	}()
+	var idleIssue int64 // the issue of the last pass, when it took no action
+	for {
+		if ctx.Err() != nil || lost.Load() {
+			return time.Time{}, nil
+		}
+		t, rows, ok, err := o.Store.NextTarget(ctx, ch.ID)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("bot: next issue for channel %s: %w", ch.ID, err)
+		}
+		if !ok {
+			return time.Time{}, nil
+		}
+		if t.NextAttempt.After(o.now()) {
+			return t.NextAttempt, nil
+		}
+		if t.IssueID == idleIssue {
+			// A pass that changed nothing left the target dirty: the issue
+			// changes faster than it can be followed, or the store does not
+			// keep its hash. Do not spin; look again later.
+			o.log().Warn("channel_target_stuck", slog.String("channel", ch.ID), slog.Int64("issue", t.IssueID))
+			return o.now().Add(time.Minute), nil
+		}
+		before := *st
+		wait, err := o.reconcile(ctx, sendCtx, ch, t, rows, st, &lost)
+		if err != nil || !wait.IsZero() {
+			return wait, err
+		}
+		idleIssue = 0
+		if *st == before {
+			idleIssue = t.IssueID
+		}
+	}
+}
+
+// actionKind is what the reconciler does about one post.
+type actionKind int
+
+const (
+	actPublish actionKind = iota // post a new message (Retry: look for an earlier attempt first)
+	actEdit                      // replace the message's content
+	actDelete                    // delete the message: its post left the issue
+	actKeep                      // the post left the issue; on_remove keep leaves the message
+	actForget                    // the post left the issue and has no message to delete
+	actAdopt                     // a kept message shows the post again, unchanged: it is sent again
+)
+
+func (k actionKind) String() string {
+	return [...]string{"publish", "edit", "delete", "keep", "forget", "adopt"}[k]
+}
+
+// action is one step of bringing a channel in step with an issue.
+type action struct {
+	kind  actionKind
+	post  Post      // the post (for removals: rebuilt from the delivery)
+	seq   int       // its place in the channel's order of the issue
+	hash  string    // PostHash of the post now
+	row   *Delivery // the existing delivery, nil for a new post
+	retry bool      // an earlier attempt may have reached the platform
+	reset bool      // a fresh start: the delivery's attempts count from 1
+}
+
+// planActions compares the posts an issue should have in a channel with
+// the deliveries it has, and returns what to do: removals first (the
+// roundup before the lead), then the posts in order.
+func planActions(is *Issue, withdrawn bool, ch Channel, rows []Delivery) []action {
+	byKey := make(map[string]*Delivery, len(rows))
+	for i := range rows {
+		byKey[rows[i].Key] = &rows[i]
+	}
+	var want []Post
+	if !withdrawn {
+		want = PostsFor(is, ch.Layout)
+	}
+	wanted := make(map[string]bool, len(want))
+	for _, p := range want {
+		wanted[p.Key] = true
+	}
+	var acts []action
+	for i := len(rows) - 1; i >= 0; i-- {
+		d := &rows[i]
+		if wanted[d.Key] || d.State == StateRemoved {
+			continue
+		}
+		a := action{post: Post{Issue: is, Part: d.Part, Item: d.Item, Key: d.Key}, seq: d.Seq, row: d}
+		switch {
+		case d.Ref == "":
+			a.kind = actForget // never confirmed: nothing we can point at
+		case ch.OnRemove == OnRemoveKeep:
+			a.kind = actKeep
+		default:
+			a.kind = actDelete
+		}
+		acts = append(acts, a)
+	}
+	for seq, p := range want {
+		h := PostHash(p, ch)
+		d := byKey[p.Key]
+		a := action{post: p, seq: seq, hash: h, row: d}
+		switch {
+		case d == nil:
+			a.kind = actPublish
+		case d.State == StatePending:
+			a.kind, a.retry = actPublish, true
+		case d.State == StateFailed:
+			if d.TryHash == h {
+				continue // given up on this very content
+			}
+			a.reset = true
+			if d.Ref != "" {
+				a.kind = actEdit
+			} else {
+				a.kind, a.retry = actPublish, true
+			}
+		case d.State == StateRemoved:
+			switch {
+			case d.Ref == "":
+				a.kind, a.reset = actPublish, true
+			case d.SentHash == h:
+				a.kind = actAdopt
+			default:
+				a.kind, a.reset = actEdit, true
+			}
+		default: // sent, or legacy edit
+			if d.State == StateSent && (d.SentHash == h || d.SentHash == "*") {
+				continue
+			}
+			a.kind = actEdit
+		}
+		acts = append(acts, a)
+	}
+	return acts
+}
+
+// reconcile brings one channel in step with one issue. It returns when
+// done (zero time), or when the channel has to wait (until then).
+func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, rows []Delivery, st *SendStats, lost *atomic.Bool) (time.Time, error) {
+	log := o.log().With(slog.String("channel", ch.ID), slog.Int64("issue", t.IssueID))
+	withdrawn := t.Withdrawn()
+	is, err := o.Store.Issue(ctx, t.IssueID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		is, withdrawn = &Issue{ID: t.IssueID}, true
+	case err != nil:
+		return time.Time{}, fmt.Errorf("bot: load issue %d for channel %s: %w", t.IssueID, ch.ID, err)
+	}
+	withdrawn = withdrawn || is.Withdrawn
+	doneHash := HashWithdrawn
+	if !withdrawn {
+		doneHash = is.Hash()
 	}
 	pub, ok := o.Publishers[ch.Platform]
 	if !ok {
-		return o.giveUp(ctx, log, d, ch.Platform, fmt.Errorf("no %s publisher is configured for channel %q", ch.Platform, ch.ID))
+		err := fmt.Errorf("no %s publisher is configured for channel %q: configure the %s credentials", ch.Platform, ch.ID, ch.Platform)
+		log.Error("channel_unserved", slog.Any("error", err))
+		return o.now().Add(retryCap), nil
 	}
-	is, err := o.Store.Issue(ctx, d.IssueID)
-	if err != nil {
-		return "", fmt.Errorf("bot: load issue %d for delivery %d: %w", d.IssueID, d.ID, err)
-	}
-	post := Post{Issue: is, Part: d.Part, Item: d.Item}
-	if d.Part == PartRoundup && d.Item >= len(is.Roundup) {
-		return o.giveUp(ctx, log, d, ch.Platform, fmt.Errorf("roundup item %d is no longer in issue %q", d.Item+1, is.GUID))
-	}
-	msg := Message{
-		Key:       DeliveryKey(is, ch.ID, d.Part, d.Item),
-		Channel:   ch,
-		Post:      post,
-		ParentRef: d.ParentRef,
-		Retry:     d.Attempts > 1 && d.State != StateEdit,
-	}
-	var ref string
-	if d.State == StateEdit {
-		ref = d.Ref
-		err = pub.Edit(ctx, msg, ref)
-		result = "edited"
-	} else {
-		ref, err = pub.Publish(ctx, msg)
-		result = "sent"
-	}
-	// Record the outcome even when ctx was cancelled meanwhile: the platform may have the post.
-	rctx := context.WithoutCancel(ctx)
-	if err == nil {
-		if serr := o.Store.MarkSent(rctx, d.ID, ref); serr != nil {
-			return "", fmt.Errorf("bot: record delivery %d as sent (ref %s): %w", d.ID, ref, serr)
-		}
-		o.observer().Delivered(ch.Platform, result)
-		log.Info("post_"+result, slog.String("ref", ref))
-		return result, nil
-	}
-	max := o.MaxAttempts
-	if max <= 0 {
-		max = DefaultMaxAttempts
-	}
-	if errors.Is(err, ErrPermanent) || d.Attempts >= max {
-		return o.giveUp(ctx, log, d, ch.Platform, err)
-	}
-	wait := Backoff(retryBase, d.Attempts, retryCap)
-	wait += o.jitter(wait / 5)
-	if ra, ok := RetryAfter(err); ok && ra > wait {
-		wait = ra
-	}
-	next := o.now().Add(wait)
-	if serr := o.Store.MarkRetry(rctx, d.ID, err.Error(), next); serr != nil {
-		return "", fmt.Errorf("bot: record retry of delivery %d: %w", d.ID, serr)
-	}
-	o.observer().Delivered(ch.Platform, "retry")
-	log.Warn("post_retry", slog.Any("error", err), slog.Time("next_attempt", next))
-	return "retry", nil
-}
-
-// release makes claimed deliveries due again at once.
-func (o *Outbox) release(ds []Delivery) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for _, d := range ds {
-		if err := o.Store.MarkRetry(ctx, d.ID, "interrupted by shutdown before sending", o.now()); err != nil {
-			o.log().Warn("release_failed", slog.Int64("delivery", d.ID), slog.Any("error", err))
+	parent := ""
+	for _, d := range rows {
+		if d.Key == KeyLead && d.State != StateRemoved {
+			parent = d.Ref
 		}
 	}
-}
-
-func (o *Outbox) giveUp(ctx context.Context, log *slog.Logger, d Delivery, platform string, cause error) (string, error) {
-	if err := o.Store.MarkFailed(context.WithoutCancel(ctx), d.ID, cause.Error()); err != nil {
-		return "", fmt.Errorf("bot: record failure of delivery %d: %w", d.ID, err)
+	rctx := context.WithoutCancel(ctx) // records outlive shutdown: the platform may have the post
+	for _, a := range planActions(is, withdrawn, ch, rows) {
+		if ctx.Err() != nil || lost.Load() {
+			return time.Time{}, nil
+		}
+		alog := log.With(slog.String("post", a.post.Key), slog.String("action", a.kind.String()))
+		switch a.kind {
+		case actKeep, actForget:
+			if err := o.Store.MarkRemoved(rctx, a.row.ID, a.kind == actForget); err != nil {
+				return time.Time{}, fmt.Errorf("bot: record removal of delivery %d: %w", a.row.ID, err)
+			}
+			alog.Info("post_removed", slog.Bool("message_kept", a.kind == actKeep))
+			continue
+		case actAdopt:
+			if err := o.Store.MarkSent(rctx, a.row.ID, a.row.Ref, a.hash); err != nil {
+				return time.Time{}, fmt.Errorf("bot: record delivery %d as sent: %w", a.row.ID, err)
+			}
+			continue
+		}
+		d := Delivery{IssueID: t.IssueID, Channel: ch.ID, Key: a.post.Key, Part: a.post.Part, Item: a.post.Item, Seq: a.seq, TryHash: a.hash}
+		if a.row != nil {
+			d.TryHash = a.row.TryHash
+			if a.kind != actDelete {
+				d.TryHash = a.hash
+			}
+		}
+		d, err := o.Store.StartDelivery(rctx, d, a.reset)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("bot: record attempt at %s in %s: %w", a.post.Key, ch.ID, err)
+		}
+		alog = alog.With(slog.Int64("delivery", d.ID), slog.Int("attempt", d.Attempts))
+		msg := Message{Key: deliveryKey(is, ch.ID, a.post.Key), Channel: ch, Post: a.post, ParentRef: parent,
+			Retry: a.kind == actPublish && (a.retry || d.Attempts > 1)}
+		if a.post.Part == PartLead {
+			msg.ParentRef = ""
+		}
+		var ref string
+		var result string
+		switch a.kind {
+		case actPublish:
+			ref, err = pub.Publish(sendCtx, msg)
+			result = "sent"
+		case actEdit:
+			ref = d.Ref
+			err = pub.Edit(sendCtx, msg, ref)
+			result = "edited"
+		case actDelete:
+			err = pub.Delete(sendCtx, msg, d.Ref)
+			result = "deleted"
+		}
+		if err == nil {
+			if a.kind == actDelete {
+				err = o.Store.MarkRemoved(rctx, d.ID, true)
+			} else {
+				err = o.Store.MarkSent(rctx, d.ID, ref, a.hash)
+			}
+			if err != nil {
+				return time.Time{}, fmt.Errorf("bot: record delivery %d as %s (ref %s): %w", d.ID, result, ref, err)
+			}
+			if a.post.Part == PartLead && a.kind == actPublish {
+				parent = ref
+			}
+			switch a.kind {
+			case actPublish:
+				st.Sent++
+			case actEdit:
+				st.Edited++
+			case actDelete:
+				st.Deleted++
+			}
+			o.observer().Delivered(ch.Platform, result)
+			alog.Info("post_"+result, slog.String("ref", ref))
+			continue
+		}
+		if errors.Is(err, ErrPermanent) || d.Attempts >= o.maxAttempts() {
+			if serr := o.Store.MarkFailed(rctx, d.ID, err.Error()); serr != nil {
+				return time.Time{}, fmt.Errorf("bot: record failure of delivery %d: %w", d.ID, serr)
+			}
+			st.Failed++
+			o.observer().Delivered(ch.Platform, "failed")
+			alog.Error("post_failed", slog.Any("error", err),
+				slog.String("hint", "see `digestbot status` for every failed post; fix the cause named in the error"))
+			continue
+		}
+		wait := Backoff(retryBase, d.Attempts, retryCap)
+		wait += o.jitter(wait / 5)
+		if ra, ok := RetryAfter(err); ok && ra > wait {
+			wait = ra
+		}
+		next := o.now().Add(wait)
+		if serr := o.Store.MarkRetry(rctx, d.ID, err.Error(), next); serr != nil {
+			return time.Time{}, fmt.Errorf("bot: record retry of delivery %d: %w", d.ID, serr)
+		}
+		st.Retried++
+		o.observer().Delivered(ch.Platform, "retry")
+		alog.Warn("post_retry", slog.Any("error", err), slog.Time("next_attempt", next))
+		return next, nil
 	}
-	o.observer().Delivered(platform, "failed")
-	log.Error("post_failed", slog.Any("error", cause),
-		slog.String("hint", "see `digestbot status` for every failed post; fix the cause named in the error"))
-	return "failed", nil
+	if err := o.Store.TargetDone(rctx, t.IssueID, ch.ID, doneHash); err != nil {
+		return time.Time{}, fmt.Errorf("bot: record channel %s in step with issue %d: %w", ch.ID, t.IssueID, err)
+	}
+	return time.Time{}, nil
 }
 
 func (o *Outbox) jitter(d time.Duration) time.Duration {
@@ -258,23 +564,82 @@ func (o *Outbox) jitter(d time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(2*d+1))) - d
 }
 
-// Run sends due deliveries until ctx is cancelled, waking on wake (new
-// deliveries queued) or every interval to pick up retries.
-func (o *Outbox) Run(ctx context.Context, wake <-chan struct{}, interval time.Duration) error {
-	if interval <= 0 {
-		interval = 5 * time.Second
+// ChannelQueue is one channel's queue, as `digestbot status` shows it.
+type ChannelQueue struct {
+	Channel    string
+	Issues     int       // issues the channel is not in step with
+	Pending    int       // posts to publish, edit or delete (the issue in progress exactly, later ones estimated)
+	InProgress Target    // the oldest of those issues; zero when none
+	LastSent   time.Time // when a post was last sent or edited
+	Waiting    string    // why it waits, "" when it does not
+}
+
+// Queues describes the queue of every configured channel (and of channels
+// that still have work but are no longer configured).
+func Queues(ctx context.Context, st Store, channels []Channel, now time.Time, staleAfter time.Duration) ([]ChannelQueue, error) {
+	if staleAfter <= 0 {
+		staleAfter = DefaultStaleAfter
 	}
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		if _, err := o.SendDue(ctx); err != nil && ctx.Err() == nil {
-			o.log().Error("outbox_failed", slog.Any("error", err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-wake:
-		case <-ticker.C:
+	states, err := st.ChannelStates(ctx, now, now.Add(-staleAfter))
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]ChannelState{}
+	for _, s := range states {
+		byID[s.Channel] = s
+	}
+	chans := append([]Channel(nil), channels...)
+	known := map[string]bool{}
+	for _, c := range channels {
+		known[c.ID] = true
+	}
+	for _, s := range states {
+		if !known[s.Channel] && s.Dirty > 0 {
+			chans = append(chans, Channel{ID: s.Channel, Platform: "(not configured)"})
 		}
 	}
+	var out []ChannelQueue
+	for _, ch := range chans {
+		s := byID[ch.ID]
+		q := ChannelQueue{Channel: ch.ID, Issues: s.Dirty, LastSent: s.LastSent, InProgress: s.Oldest}
+		if s.Dirty > 0 {
+			if t, rows, ok, err := st.NextTarget(ctx, ch.ID); err == nil && ok {
+				q.InProgress = t
+				if is, err := st.Issue(ctx, t.IssueID); err == nil {
+					q.Pending += len(planActions(is, t.Withdrawn() || is.Withdrawn, ch, rows))
+				}
+			}
+			ts, err := st.Targets(ctx, ch.ID, 50)
+			if err != nil {
+				return nil, err
+			}
+			for _, t := range ts {
+				if t.IssueID == q.InProgress.IssueID {
+					continue
+				}
+				is, err := st.Issue(ctx, t.IssueID)
+				switch {
+				case err != nil:
+				case t.DoneHash == "" && !t.Withdrawn():
+					q.Pending += len(PostsFor(is, ch.Layout))
+				default:
+					q.Pending++ // at least one edit or removal
+				}
+			}
+		}
+		switch {
+		case s.LeaseOwner != "" && s.LeaseStale:
+			q.Waiting = fmt.Sprintf("lease held by replica %s, whose heartbeat is stale: another replica takes over", s.LeaseOwner)
+		case s.Dirty > 0 && q.InProgress.NextAttempt.After(now):
+			why := "retrying"
+			if strings.Contains(strings.ToLower(q.InProgress.LastError), "rate limit") {
+				why = "rate-limited"
+			}
+			q.Waiting = fmt.Sprintf("%s until %s: %s", why, q.InProgress.NextAttempt.UTC().Format(time.RFC3339), q.InProgress.LastError)
+		case s.LeaseOwner != "":
+			q.Waiting = fmt.Sprintf("being sent by replica %s (lease until %s)", s.LeaseOwner, s.LeaseUntil.UTC().Format(time.TimeOnly))
+		}
+		out = append(out, q)
+	}
+	return out, nil
 }

@@ -40,6 +40,7 @@ type platform struct {
 	mu       sync.Mutex
 	posts    []bot.Message // in the order the platform received them
 	edits    []string      // refs edited
+	deletes  []string      // refs deleted
 	refs     map[string]string
 	failNext []error // errors returned (after receiving the post when lostReply)
 	lost     int     // how many of the next posts reach the platform but lose their reply
@@ -74,6 +75,13 @@ func (p *platform) Edit(ctx context.Context, m bot.Message, ref string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.edits = append(p.edits, ref)
+	return nil
+}
+
+func (p *platform) Delete(ctx context.Context, m bot.Message, ref string) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.deletes = append(p.deletes, ref)
 	return nil
 }
 
@@ -300,11 +308,12 @@ func TestNewAndChangedIssues(t *testing.T) {
 	h.clock.Add(5 * time.Minute)
 	h.poll()
 	stats := h.send()
-	if stats.Sent != 3 || stats.Edited != 2 {
-		t.Errorf("sent %d and edited %d, want 3 and 2", stats.Sent, stats.Edited)
+	if stats.Sent != 3 || stats.Edited != 1 {
+		t.Errorf("sent %d and edited %d, want 3 and 1", stats.Sent, stats.Edited)
 	}
-	if len(h.plat.edits) != 2 {
-		t.Errorf("edits %v, want the lead and the roundup item of issue 1", h.plat.edits)
+	// Only the lead changed: its roundup item's message is left alone.
+	if len(h.plat.edits) != 1 || h.plat.edits[0] != "msg-1" {
+		t.Errorf("edits %v, want only the lead of issue 1 (msg-1)", h.plat.edits)
 	}
 	h.plat.assertNoDuplicates(t)
 }
@@ -381,22 +390,34 @@ func TestCrashBetweenSendAndRecord(t *testing.T) {
 	h.plat.assertNoDuplicates(t)
 }
 
-func TestRestartWithClaimedDeliveries(t *testing.T) {
+func TestRestartTakesOverStaleLease(t *testing.T) {
 	h := newHarness(t, rss(issueSpec{id: "1", title: "First", date: t0, items: 1}), thread("a"))
 	h.poll()
-	// A replica claims the lead and dies before sending it.
-	ds, err := h.store.ClaimDeliveries(context.Background(), "dead", h.clock.Now(), 10*time.Minute, 10)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("claim: %v %v", ds, err)
+	ctx := context.Background()
+	// A replica leases the channel, starts the lead and dies before sending it.
+	if err := h.store.Heartbeat(ctx, "dead", "test", h.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, err := h.store.ClaimChannel(ctx, "a", "dead", h.clock.Now(), 30*time.Second, h.clock.Now().Add(-time.Minute)); err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	tg, _, ok, err := h.store.NextTarget(ctx, "a")
+	if err != nil || !ok {
+		t.Fatalf("NextTarget: %v %v", ok, err)
+	}
+	if _, err := h.store.StartDelivery(ctx, bot.Delivery{IssueID: tg.IssueID, Channel: "a", Key: bot.KeyLead, Part: bot.PartLead}, false); err != nil {
+		t.Fatal(err)
 	}
 	h.store.Close()
 	h.open()
+	h.clock.Add(5 * time.Second)
 	if s := h.send(); s.Sent != 0 {
-		t.Fatalf("sent %d while another owner's lease is live", s.Sent)
+		t.Fatalf("sent %d while the other replica's lease is live and its heartbeat fresh", s.Sent)
 	}
-	h.clock.Add(11 * time.Minute)
+	// Its heartbeat goes stale long before its lease would end by itself.
+	h.clock.Add(bot.DefaultStaleAfter)
 	if s := h.send(); s.Sent != 2 {
-		t.Fatalf("after the lease expired: %+v, want 2 sent", s)
+		t.Fatalf("after the heartbeat went stale: %+v, want 2 sent", s)
 	}
 	if !h.plat.posts[0].Retry {
 		t.Error("the second attempt at the lead was not marked Retry")
@@ -462,7 +483,6 @@ func TestShutdownDrainsAndReleases(t *testing.T) {
 	h.poll()
 	bp := &blockingPlatform{platform: h.plat, entered: make(chan struct{}), release: make(chan struct{})}
 	h.outbox.Publishers["fake"] = bp
-	h.outbox.Batch = 10
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { _, err := h.outbox.SendDue(ctx); done <- err }()

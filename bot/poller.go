@@ -296,7 +296,7 @@ func Deliveries(is *Issue, channels []Channel) []Delivery {
 	var ds []Delivery
 	for _, ch := range channels {
 		for seq, post := range PostsFor(is, ch.Layout) {
-			ds = append(ds, Delivery{Channel: ch.ID, Part: post.Part, Item: post.Item, Seq: seq, State: StatePending})
+			ds = append(ds, Delivery{Channel: ch.ID, Key: post.Key, Part: post.Part, Item: post.Item, Seq: seq, State: StatePending})
 		}
 	}
 	return ds

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -30,7 +31,22 @@ type Channel struct {
 	Target   string // the platform's own address: a channel id, a webhook URL name...
 	Layout   Layout
 	Name     string // the newsletter name shown in footers; "" to use the feed title
+	// OnRemove says what happens to a message whose post left the issue (a
+	// roundup item removed, the issue withdrawn): deleted (OnRemoveDelete,
+	// the default) or left as it is (OnRemoveKeep).
+	OnRemove OnRemove
 }
+
+// OnRemove is a channel's policy for messages whose post is gone.
+type OnRemove string
+
+const (
+	OnRemoveDelete OnRemove = "delete" // delete the message ("" means this)
+	OnRemoveKeep   OnRemove = "keep"   // leave the message in the channel
+)
+
+// Valid reports whether r is a known policy ("" is the default, delete).
+func (r OnRemove) Valid() bool { return r == "" || r == OnRemoveDelete || r == OnRemoveKeep }
 
 // Post is what one delivery publishes: the lead, one roundup item or the
 // whole roundup of an issue.
@@ -38,6 +54,9 @@ type Post struct {
 	Issue *Issue
 	Part  Part
 	Item  int // index into Issue.Roundup when Part is PartRoundup
+	// Key is the post's identity in its issue (see PostKey): the same
+	// while the post exists, whatever happens to its siblings.
+	Key string
 }
 
 // Stories returns the stories the post shows.
@@ -59,25 +78,101 @@ func (p Post) Stories() []Story {
 // PostsFor returns the posts an issue becomes in a channel with the given
 // layout, in the order they are sent: the lead first, then the roundup.
 func PostsFor(is *Issue, layout Layout) []Post {
-	posts := []Post{{Issue: is, Part: PartLead}}
+	posts := []Post{{Issue: is, Part: PartLead, Key: KeyLead}}
 	if len(is.Roundup) == 0 {
 		return posts
 	}
 	if layout == LayoutCombined {
-		return append(posts, Post{Issue: is, Part: PartCombined})
+		return append(posts, Post{Issue: is, Part: PartCombined, Key: KeyCombined})
 	}
+	keys := roundupKeys(is)
 	for i := range is.Roundup {
-		posts = append(posts, Post{Issue: is, Part: PartRoundup, Item: i})
+		posts = append(posts, Post{Issue: is, Part: PartRoundup, Item: i, Key: keys[i]})
 	}
 	return posts
 }
 
+// Post keys of the lead and the combined roundup.
+const (
+	KeyLead     = "lead"
+	KeyCombined = "combined"
+)
+
+// PostKey returns the identity of a post in its issue: "lead", "combined",
+// or for a roundup item "r:" and its source link ("#2" added for the
+// second item with the same link), else "t:" and a digest of its text. It
+// does not depend on the item's position, so adding or removing an item
+// leaves the other items' keys alone.
+func PostKey(is *Issue, part Part, item int) string {
+	switch part {
+	case PartLead:
+		return KeyLead
+	case PartCombined:
+		return KeyCombined
+	}
+	if item < 0 || item >= len(is.Roundup) {
+		return fmt.Sprintf("missing:%d", item)
+	}
+	return roundupKeys(is)[item]
+}
+
+func roundupKeys(is *Issue) []string {
+	keys := make([]string, len(is.Roundup))
+	seen := map[string]int{}
+	for i, st := range is.Roundup {
+		k := "r:" + st.URL
+		if st.URL == "" {
+			sum := sha256.Sum256([]byte(st.Text()))
+			k = "t:" + hex.EncodeToString(sum[:12])
+		}
+		seen[k]++
+		if n := seen[k]; n > 1 {
+			k += fmt.Sprintf("#%d", n)
+		}
+		keys[i] = k
+	}
+	return keys
+}
+
+// PostHash is a digest of everything the post shows in the channel: what
+// its message was rendered from. A message whose hash is unchanged is left
+// alone; only a changed one is edited.
+func PostHash(p Post, ch Channel) string {
+	is := p.Issue
+	content := struct {
+		Part                                      Part
+		Newsletter, Name, Title, Link, Standfirst string
+		Image                                     string
+		Published                                 time.Time
+		Layout                                    Layout
+		Stories                                   []Story
+	}{p.Part, is.Newsletter, ch.Name, is.Title, is.Link, "", "", is.Published.UTC(), ch.Layout, p.Stories()}
+	if p.Part == PartLead {
+		content.Standfirst, content.Image = is.Standfirst, is.Image
+	}
+	b, _ := json.Marshal(content) // plain data: cannot fail
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
 // DeliveryKey is the idempotency key of one post of an issue in one channel:
 // the same for every attempt, every restart and every replica. It is 24
-// characters, short enough for a Discord nonce.
+// characters, short enough for a Discord nonce. It follows the post's
+// identity (PostKey), not its position.
 func DeliveryKey(is *Issue, channel string, part Part, item int) string {
+	return deliveryKey(is, channel, PostKey(is, part, item))
+}
+
+func deliveryKey(is *Issue, channel, key string) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d", is.Feed, is.GUID, channel, part, item)
+	switch key {
+	case KeyLead, KeyCombined:
+		// As before post keys existed: a lead in flight across an upgrade
+		// is still found by its retry.
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d", is.Feed, is.GUID, channel, key, 0)
+	default:
+		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s", is.Feed, is.GUID, channel, key)
+	}
 	return "dg" + hex.EncodeToString(h.Sum(nil))[:22]
 }
 
@@ -108,6 +203,10 @@ type Publisher interface {
 	Publish(ctx context.Context, m Message) (ref string, err error)
 	// Edit replaces a post already sent (ref from Publish) with m's content.
 	Edit(ctx context.Context, m Message, ref string) error
+	// Delete removes a post already sent (ref from Publish): its item left
+	// the issue, or the issue was withdrawn. A message that is already gone
+	// is no error.
+	Delete(ctx context.Context, m Message, ref string) error
 }
 
 // ErrPermanent marks a failure that no retry can fix (a channel that does

@@ -41,22 +41,29 @@ type DeliveryState string
 const (
 	StatePending DeliveryState = "pending" // waiting to be sent
 	StateSent    DeliveryState = "sent"    // confirmed by the platform; Ref is set
-	StateEdit    DeliveryState = "edit"    // sent, then the issue changed: edit in place
+	StateEdit    DeliveryState = "edit"    // legacy (schema 1): sent, then the issue changed
 	StateFailed  DeliveryState = "failed"  // given up after too many attempts, or permanent error
+	// StateRemoved: the post left the issue (or the issue was withdrawn);
+	// its message was deleted (Ref "") or kept (Ref set), per the
+	// channel's on_remove.
+	StateRemoved DeliveryState = "removed"
 )
 
-// Delivery is one post for one channel: a row of the outbox.
+// Delivery is one post for one channel: a row of the outbox, written when
+// the first attempt at the post starts.
 type Delivery struct {
 	ID          int64
 	IssueID     int64
 	Channel     string // Channel.ID
+	Key         string // the post's identity in its issue (PostKey); unique per issue and channel
 	Part        Part
-	Item        int // roundup index for PartRoundup, else 0
+	Item        int // roundup index for PartRoundup when last attempted, else 0
 	Seq         int // order within the issue and channel: 0 is the lead
 	State       DeliveryState
 	Ref         string // platform reference once sent
-	ParentRef   string // filled by ClaimDeliveries: Ref of the lead (Seq 0) in the same channel
-	Attempts    int    // attempts so far, including the one being claimed
+	SentHash    string // PostHash of what the message shows; "*" legacy: current
+	TryHash     string // PostHash of the content last attempted
+	Attempts    int    // attempts since the last success, including one under way
 	LastError   string
 	NextAttempt time.Time
 	CreatedAt   time.Time
@@ -92,6 +99,45 @@ type Hit struct {
 	URL        string // the story's source link, else the issue's link
 }
 
+// Target is one issue kept in step in one channel: its posts there must
+// match the issue as it is now. SaveIssue creates targets for the channels
+// an issue is delivered to and marks them dirty when the issue changes.
+type Target struct {
+	IssueID     int64
+	Channel     string
+	Published   time.Time // the issue's, for ordering
+	Title       string    // the issue's, for status
+	Hash        string    // the issue's content hash now, HashWithdrawn when withdrawn
+	DoneHash    string    // Hash when the channel was last brought in step
+	NextAttempt time.Time // the channel waits until then (a retry, a rate limit)
+	LastError   string    // why it waits
+}
+
+// HashWithdrawn is a withdrawn issue's Target.Hash: none of its posts
+// should exist any more.
+const HashWithdrawn = "withdrawn"
+
+// Withdrawn reports whether the target's issue was withdrawn.
+func (t Target) Withdrawn() bool { return t.Hash == HashWithdrawn }
+
+// ChannelLease says which replica serves a channel now.
+type ChannelLease struct {
+	Channel string
+	Owner   string
+	Until   time.Time
+}
+
+// ChannelState summarises one channel's queue for status.
+type ChannelState struct {
+	Channel     string
+	Dirty       int       // issues not in step
+	Oldest      Target    // the issue in progress (zero when Dirty is 0)
+	LastSent    time.Time // when a post was last sent or edited, zero if never
+	LeaseOwner  string    // "" when no live lease
+	LeaseUntil  time.Time
+	LeaseStale  bool // the owner's heartbeat is stale: the lease can be taken over
+}
+
 // Replica is one running digestbot process sharing a store.
 type Replica struct {
 	ID        string
@@ -99,7 +145,7 @@ type Replica struct {
 	Started   time.Time
 	Heartbeat time.Time
 	Feeds     int // feed leases held now
-	Sending   int // delivery leases held now
+	Sending   int // channel leases held now
 }
 
 // Store is the archive and the outbox. adapters/sqlite and adapters/postgres
@@ -130,12 +176,11 @@ type Store interface {
 	//   - new issue: insert it and its stories; insert deliveries (may be
 	//     none, e.g. for backfill); sets is.ID; SaveInserted.
 	//   - known issue, same Hash: nothing; SaveUnchanged.
-	//   - known issue, new Hash: update it and its stories; deliveries
-	//     already sent become StateEdit; deliveries not in the store yet
-	//     are inserted only for channels that already have deliveries of
-	//     this issue; SaveUpdated.
-	// Deliveries are matched by (issue, Channel, Part, Item); their IssueID
-	// is filled in by the store.
+	//   - known issue, new Hash (or withdrawn): update it and its stories,
+	//     un-withdraw it, mark its targets dirty; SaveUpdated.
+	// The deliveries name the channels the issue goes to: a new issue gets
+	// a target in each (none for backfill); an updated one keeps the
+	// targets it had (a channel added later does not get old issues).
 	SaveIssue(ctx context.Context, is *Issue, deliveries []Delivery) (SaveResult, error)
 	// Issue returns an archived issue by ID, or ErrNotFound.
 	Issue(ctx context.Context, id int64) (*Issue, error)
@@ -153,16 +198,40 @@ type Store interface {
 	// fails because of what the user typed; an empty query returns nothing.
 	Search(ctx context.Context, q Query, limit int) ([]Hit, error)
 
-	// ClaimDeliveries leases up to limit deliveries that are due (state
-	// pending or edit, NextAttempt <= now, no live lease) to owner until
-	// now+lease, increments their Attempts and returns them oldest issue
-	// first. Only the first unsettled delivery of each (issue, channel) is
-	// returned, so posts of an issue go out one at a time in Seq order; a
-	// delivery counts as settled when it is sent or failed.
-	ClaimDeliveries(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]Delivery, error)
-	// MarkSent records the platform's reference and releases the lease.
-	MarkSent(ctx context.Context, id int64, ref string) error
-	// MarkRetry records a failed attempt and when to try again.
+	// DueChannels returns the channels with a dirty target due now (any
+	// NextAttempt <= now) whose lease is free, expired, held by owner, or
+	// held by a replica whose heartbeat is before staleBefore.
+	DueChannels(ctx context.Context, owner string, now, staleBefore time.Time) ([]string, error)
+	// ClaimChannel leases channel to owner until now+lease on the same
+	// conditions (renewing owner's own lease). When another replica holds
+	// it, ok is false and the returned lease names it.
+	ClaimChannel(ctx context.Context, channel, owner string, now time.Time, lease time.Duration, staleBefore time.Time) (l ChannelLease, ok bool, err error)
+	// ReleaseChannel ends owner's lease of channel, if it holds it.
+	ReleaseChannel(ctx context.Context, channel, owner string) error
+	// ReleaseReplica ends every lease of replica id (feeds and channels)
+	// and forgets its heartbeat: it is known to be dead.
+	ReleaseReplica(ctx context.Context, id string) error
+	// NextTarget returns the channel's dirty target of the oldest issue
+	// (Published, then ID), whatever its NextAttempt, with the channel's
+	// deliveries of that issue in Seq order; ok is false when none is dirty.
+	NextTarget(ctx context.Context, channel string) (t Target, ds []Delivery, ok bool, err error)
+	// TargetDone records that the channel is in step with the issue at
+	// hash; the target stays dirty when the issue has changed since.
+	TargetDone(ctx context.Context, issueID int64, channel, hash string) error
+	// StartDelivery records that an attempt at a post is about to be
+	// made, before it is: it inserts the delivery (IssueID, Channel, Key)
+	// or updates its Part, Item, Seq and TryHash; Attempts becomes 1 when
+	// reset, else one more. A delivery without a Ref becomes pending. It
+	// returns the stored delivery.
+	StartDelivery(ctx context.Context, d Delivery, reset bool) (Delivery, error)
+	// MarkSent records the platform's reference and the PostHash of what
+	// the message now shows: the delivery is sent, its Attempts 0.
+	MarkSent(ctx context.Context, id int64, ref, hash string) error
+	// MarkRemoved records that the post left its issue: its message was
+	// deleted (deleted true: Ref becomes "") or kept.
+	MarkRemoved(ctx context.Context, id int64, deleted bool) error
+	// MarkRetry records a failed attempt and when to try again: the
+	// delivery's target (and so its channel) waits until next.
 	MarkRetry(ctx context.Context, id int64, errMsg string, next time.Time) error
 	// MarkFailed gives a delivery up; it stays visible in Deliveries.
 	MarkFailed(ctx context.Context, id int64, errMsg string) error
@@ -171,6 +240,16 @@ type Store interface {
 	Deliveries(ctx context.Context, limit int, states ...DeliveryState) ([]Delivery, error)
 	// DeliveryCounts counts deliveries by state.
 	DeliveryCounts(ctx context.Context) (map[DeliveryState]int, error)
+	// Targets lists the dirty targets of channel ("" for all), oldest
+	// issue first, at most limit.
+	Targets(ctx context.Context, channel string, limit int) ([]Target, error)
+	// ChannelStates summarises every channel that has targets or a lease.
+	ChannelStates(ctx context.Context, now, staleBefore time.Time) ([]ChannelState, error)
+	// WithdrawIssue withdraws the issue (Feed, GUID): it leaves search and
+	// the archive's lookups, and its targets become dirty so that every
+	// message posted for it is deleted or kept per channel. A withdrawn
+	// issue saved again comes back. ErrNotFound when unknown.
+	WithdrawIssue(ctx context.Context, feed, guid string) error
 
 	// Heartbeat records that replica id is alive at now.
 	Heartbeat(ctx context.Context, id, info string, now time.Time) error
@@ -207,7 +286,7 @@ func (d Delivery) Validate() error {
 		return fmt.Errorf("delivery to %s: unknown part %q", d.Channel, d.Part)
 	}
 	switch d.State {
-	case "", StatePending, StateSent, StateEdit, StateFailed:
+	case "", StatePending, StateSent, StateEdit, StateFailed, StateRemoved:
 	default:
 		return fmt.Errorf("delivery to %s: unknown state %q", d.Channel, d.State)
 	}

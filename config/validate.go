@@ -378,6 +378,9 @@ func (c *Config) validateChannels(ps *problems, chans []Channel) {
 		if !oneOf(ch.Layout, "thread", "separate", "combined") {
 			ps.add(key+".layout", `%q is not a layout: want %s`, ch.Layout, layoutWant)
 		}
+		if !oneOf(ch.OnRemove, "", "delete", "keep") {
+			ps.add(key+".on_remove", `%q is not a choice: want delete (the default: a message whose roundup item or issue was removed is deleted) or keep`, ch.OnRemove)
+		}
 		if ch.Forum && ch.Platform != PlatformDiscord {
 			ps.add(key+".forum", `is only for discord channels`)
 		}

@@ -50,6 +50,22 @@ func (c *Client) Edit(ctx context.Context, m bot.Message, ref string) error {
 	return nil
 }
 
+// Delete prints that the post was removed: its item left the issue or the
+// issue was withdrawn.
+func (c *Client) Delete(ctx context.Context, m bot.Message, ref string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	title := ""
+	if m.Post.Issue != nil {
+		title = clean(m.Post.Issue.Title)
+	}
+	if err := c.write(fmt.Sprintf("\n(deleted) %s post %s of %q\n", m.Post.Part, ref, title)); err != nil {
+		return fmt.Errorf("console: print delete: %w", err)
+	}
+	return nil
+}
+
 func (c *Client) write(s string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -107,7 +123,7 @@ func FormatPost(p bot.Post, ch bot.Channel, prefix string) string {
 		if st := p.Stories(); len(st) == 1 && st[0].Section != "" {
 			section = clean(st[0].Section) + " · "
 		}
-		fmt.Fprintf(&b, "\n%s%s%sRoundup %d/%d\n", indent, prefix, section, p.Item+1, len(is.Roundup))
+		fmt.Fprintf(&b, "\n%s%s%sRoundup\n", indent, prefix, section)
 		if st := p.Stories(); len(st) == 1 {
 			item(&b, indent, st[0])
 		}

@@ -34,8 +34,8 @@ func TestPublishLayouts(t *testing.T) {
 		posts  int
 		want   []string
 	}{
-		{bot.LayoutThread, 3, []string{"── Example Digest · 4 Mar 2025", "RIVERS RISE", "rose <https://src.example.com/a>", "↳ Roundup 1/2", "→ https://one.example.com/", "Read the full issue: https://news.example.org/rivers"}},
-		{bot.LayoutSeparate, 3, []string{"Roundup 2/2", "Second item."}},
+		{bot.LayoutThread, 3, []string{"── Example Digest · 4 Mar 2025", "RIVERS RISE", "rose <https://src.example.com/a>", "↳ Roundup\n  ↳ First item.", "→ https://one.example.com/", "Read the full issue: https://news.example.org/rivers"}},
+		{bot.LayoutSeparate, 3, []string{"Roundup\nSecond item."}},
 		{bot.LayoutCombined, 2, []string{"Roundup (2 items)", " 1. First item.", " 2. Second item."}},
 	}
 	for _, tt := range tests {

@@ -251,3 +251,30 @@ func checkMessage(m bot.Message) error {
 	}
 	return nil
 }
+
+// Delete removes a post sent earlier (ref from Publish): its item left the
+// issue or the issue was withdrawn. A message already gone is no error.
+func (c *Client) Delete(ctx context.Context, m bot.Message, ref string) error {
+	r, err := parseRef(ref)
+	if err != nil {
+		return bot.Permanent(err)
+	}
+	if m.Channel.Target == "" {
+		if c.hook == nil {
+			return bot.Permanent(errors.New("discord: delete without channel id needs DIGESTBOT_DISCORD_WEBHOOK_URL"))
+		}
+		var q url.Values
+		if r.inThread {
+			q = url.Values{"thread_id": {r.channel}}
+		}
+		err = c.rest.do(ctx, call{method: http.MethodDelete, path: c.hook.path() + "/messages/" + r.message,
+			query: q, what: "delete message " + r.message + " of webhook " + c.hook.id}, nil)
+	} else {
+		err = c.rest.do(ctx, call{method: http.MethodDelete, path: "channels/" + r.channel + "/messages/" + r.message,
+			auth: true, what: "delete message " + r.message + " in channel " + r.channel}, nil)
+	}
+	if errCode(err) == codeUnknownMessage {
+		return nil
+	}
+	return err
+}

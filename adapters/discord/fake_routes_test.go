@@ -97,6 +97,18 @@ func (f *fakeDiscord) routes() {
 		msg.Embeds = b.Embeds
 		writeJSON(w, 200, msg)
 	})
+	m.HandleFunc("DELETE "+p+"channels/{id}/messages/{mid}", func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		c := f.channels[r.PathValue("id")]
+		msg := f.findMessage(r.PathValue("id"), r.PathValue("mid"))
+		if msg == nil {
+			apiErr(w, 404, codeUnknownMessage, "Unknown Message")
+			return
+		}
+		c.Messages = slices.DeleteFunc(c.Messages, func(m *fakeMessage) bool { return m == msg })
+		w.WriteHeader(204)
+	})
 	m.HandleFunc("POST "+p+"channels/{id}/messages/{mid}/threads", func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -86,10 +86,10 @@ func renderLead(m bot.Message, is *bot.Issue) *discordgo.MessageEmbed {
 }
 
 // renderItem is one roundup item on its own: its paragraphs, footed with the
-// newsletter's name and the item's place in the roundup.
+// newsletter's name.
 func renderItem(m bot.Message, is *bot.Issue) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{Color: colorRoundup}
-	foot := fmt.Sprintf("Roundup %d/%d", m.Post.Item+1, len(is.Roundup))
+	foot := "Roundup" // never "3/6": an item's message must not change when a sibling goes
 	var story bot.Story
 	if m.Post.Item >= 0 && m.Post.Item < len(is.Roundup) {
 		story = is.Roundup[m.Post.Item]

@@ -27,10 +27,11 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 	}
 	var res bot.SaveResult
 	err = s.tx(ctx, func(tx pgx.Tx) error {
-		const lookup = `SELECT id, hash FROM issues WHERE feed = $1 AND guid = $2 FOR UPDATE`
+		const lookup = `SELECT id, hash, withdrawn FROM issues WHERE feed = $1 AND guid = $2 FOR UPDATE`
 		var id int64
 		var old string
-		err := tx.QueryRow(ctx, lookup, is.Feed, is.GUID).Scan(&id, &old)
+		var withdrawn bool
+		err := tx.QueryRow(ctx, lookup, is.Feed, is.GUID).Scan(&id, &old, &withdrawn)
 		if errors.Is(err, pgx.ErrNoRows) {
 			err = tx.QueryRow(ctx, `
 				INSERT INTO issues (feed, guid, newsletter, title, link, published,
@@ -45,26 +46,26 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 				if err := saveStories(ctx, tx, id, stories); err != nil {
 					return err
 				}
-				if err := insertDeliveries(ctx, tx, id, deliveries, nil); err != nil {
+				if err := addTargets(ctx, tx, id, deliveries); err != nil {
 					return err
 				}
 				res = bot.SaveResult{Status: bot.SaveInserted, ID: id}
 				return nil
 			case errors.Is(err, pgx.ErrNoRows):
 				// Another transaction inserted it meanwhile: it has committed.
-				err = tx.QueryRow(ctx, lookup, is.Feed, is.GUID).Scan(&id, &old)
+				err = tx.QueryRow(ctx, lookup, is.Feed, is.GUID).Scan(&id, &old, &withdrawn)
 			}
 		}
 		switch {
 		case err != nil:
 			return err
-		case old == hash:
+		case old == hash && !withdrawn:
 			res = bot.SaveResult{Status: bot.SaveUnchanged, ID: id}
 			return nil
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE issues SET newsletter = $1, title = $2, link = $3, published = $4,
-				standfirst = $5, image = $6, split = $7, hash = $8, updated = now()
+				standfirst = $5, image = $6, split = $7, hash = $8, updated = now(), withdrawn = false
 			WHERE id = $9`,
 			is.Newsletter, is.Title, is.Link, dbTime(is.Published), is.Standfirst,
 			is.Image, is.Split, hash, id); err != nil {
@@ -73,7 +74,7 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 		if err := saveStories(ctx, tx, id, stories); err != nil {
 			return err
 		}
-		if err := updateDeliveries(ctx, tx, id, deliveries); err != nil {
+		if err := dirtyTargets(ctx, tx, id); err != nil {
 			return err
 		}
 		res = bot.SaveResult{Status: bot.SaveUpdated, ID: id}
@@ -135,7 +136,7 @@ func saveStories(ctx context.Context, tx pgx.Tx, issueID int64, stories []storyR
 // story, lead first.
 const issueQuery = `
 	SELECT i.id, i.feed, i.guid, i.newsletter, i.title, i.link, i.published,
-		i.standfirst, i.image, i.split, s.part, s.rich
+		i.standfirst, i.image, i.split, i.withdrawn, s.part, s.rich
 	FROM issues i LEFT JOIN stories s ON s.issue_id = i.id
 	WHERE i.id = (%s)
 	ORDER BY s.part = 'roundup', s.item`
@@ -153,7 +154,7 @@ func (s *Store) loadIssue(ctx context.Context, what, pick string, args ...any) (
 		var part *string
 		var rich []byte
 		if err := rows.Scan(&x.ID, &x.Feed, &x.GUID, &x.Newsletter, &x.Title, &x.Link, &x.Published,
-			&x.Standfirst, &x.Image, &x.Split, &part, &rich); err != nil {
+			&x.Standfirst, &x.Image, &x.Split, &x.Withdrawn, &part, &rich); err != nil {
 			return nil, fmt.Errorf("postgres: %s: %w", what, err)
 		}
 		if is == nil {
@@ -191,7 +192,7 @@ func (s *Store) Issue(ctx context.Context, id int64) (*bot.Issue, error) {
 // among equals), or bot.ErrNotFound.
 func (s *Store) LatestIssue(ctx context.Context) (*bot.Issue, error) {
 	return s.loadIssue(ctx, "latest issue",
-		`SELECT id FROM issues ORDER BY published DESC, id DESC LIMIT 1`)
+		`SELECT id FROM issues WHERE NOT withdrawn ORDER BY published DESC, id DESC LIMIT 1`)
 }
 
 // IssueByNumber returns the n-th issue in publication order, 1 for the
@@ -202,7 +203,7 @@ func (s *Store) IssueByNumber(ctx context.Context, n int) (*bot.Issue, error) {
 		return nil, fmt.Errorf("postgres: %s: %w", what, bot.ErrNotFound)
 	}
 	return s.loadIssue(ctx, what,
-		`SELECT id FROM issues ORDER BY published, id LIMIT 1 OFFSET $1`, n-1)
+		`SELECT id FROM issues WHERE NOT withdrawn ORDER BY published, id LIMIT 1 OFFSET $1`, n-1)
 }
 
 // IssueOn returns the latest issue published on day's UTC date, or
@@ -211,7 +212,7 @@ func (s *Store) IssueOn(ctx context.Context, day time.Time) (*bot.Issue, error) 
 	d := day.UTC()
 	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 	return s.loadIssue(ctx, "issue on "+start.Format(time.DateOnly),
-		`SELECT id FROM issues WHERE published >= $1 AND published < $2
+		`SELECT id FROM issues WHERE NOT withdrawn AND published >= $1 AND published < $2
 		 ORDER BY published DESC, id DESC LIMIT 1`,
 		start, start.AddDate(0, 0, 1))
 }
@@ -221,12 +222,37 @@ func (s *Store) CountIssues(ctx context.Context, feed string) (int, error) {
 	var n int
 	var err error
 	if feed == "" {
-		err = s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM issues`).Scan(&n)
+		err = s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM issues WHERE NOT withdrawn`).Scan(&n)
 	} else {
-		err = s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM issues WHERE feed = $1`, feed).Scan(&n)
+		err = s.pool.QueryRow(ctx, `SELECT COUNT(*) FROM issues WHERE NOT withdrawn AND feed = $1`, feed).Scan(&n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("postgres: count issues of %q: %w", feed, err)
 	}
 	return n, nil
+}
+
+// WithdrawIssue takes the issue out of search and the archive's lookups
+// (its stories are deleted; the issue row stays for the outbox) and marks
+// its targets dirty, so that its messages are deleted or kept.
+func (s *Store) WithdrawIssue(ctx context.Context, feed, guid string) error {
+	err := s.tx(ctx, func(tx pgx.Tx) error {
+		var id int64
+		err := tx.QueryRow(ctx, `UPDATE issues SET withdrawn = true, updated = now()
+			WHERE feed = $1 AND guid = $2 RETURNING id`, feed, guid).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return bot.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM stories WHERE issue_id = $1`, id); err != nil {
+			return err
+		}
+		return dirtyTargets(ctx, tx, id)
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: withdraw issue %s of %s: %w", guid, feed, err)
+	}
+	return nil
 }

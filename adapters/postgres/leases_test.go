@@ -26,94 +26,56 @@ func openReplicas(t *testing.T, n int) []*Store {
 	return out
 }
 
-// TestClaimDeliveriesOneInFlight hammers ClaimDeliveries from six workers
-// on three pools: a delivery may be claimed only when every delivery
-// before it in its (issue, channel) has been settled, so at no moment are
-// two posts of one issue in one channel in flight, and they are claimed in
-// Seq order.
-func TestClaimDeliveriesOneInFlight(t *testing.T) {
+// TestClaimChannelOneOwner hammers ClaimChannel from six workers on three
+// pools, each claiming, holding and releasing channels: at no moment do
+// two workers hold one channel.
+func TestClaimChannelOneOwner(t *testing.T) {
 	stores := openReplicas(t, 3)
 	ctx := context.Background()
 	now := time.Date(2025, 11, 20, 9, 0, 0, 0, time.UTC)
-	channels := []bot.Channel{{ID: "a", Layout: bot.LayoutThread}, {ID: "b", Layout: bot.LayoutSeparate}, {ID: "c", Layout: bot.LayoutThread}}
-	total := 0
-	for i := range 12 {
-		is := replicaIssue(i, now.Add(-time.Duration(i)*time.Minute), 4)
-		ds := bot.Deliveries(is, channels)
-		total += len(ds)
-		if _, err := stores[0].SaveIssue(ctx, is, ds); err != nil {
-			t.Fatal(err)
-		}
-	}
-	type pair struct {
-		issue   int64
-		channel string
-	}
+	channels := []string{"a", "b", "c"}
 	var (
-		mu       sync.Mutex
-		inFlight = map[pair]string{}
-		next     = map[pair]int{}
-		sent     int
-		wg       sync.WaitGroup
+		mu     sync.Mutex
+		holder = map[string]string{}
+		wins   int
+		wg     sync.WaitGroup
 	)
 	for w := range 6 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, owner := stores[w%3], fmt.Sprintf("w%d", w)
-			for idle := 0; idle < 50; {
-				ds, err := s.ClaimDeliveries(ctx, owner, now, time.Hour, 3)
+			s := stores[w%len(stores)]
+			owner := fmt.Sprintf("r%d", w)
+			for i := range 60 {
+				ch := channels[(w+i)%len(channels)]
+				_, ok, err := s.ClaimChannel(ctx, ch, owner, now, time.Hour, now.Add(-time.Hour))
 				if err != nil {
-					t.Errorf("%s: ClaimDeliveries: %v", owner, err)
+					t.Errorf("%s: ClaimChannel: %v", owner, err)
 					return
 				}
-				if len(ds) == 0 {
-					mu.Lock()
-					finished := sent == total
-					mu.Unlock()
-					if finished {
-						return
-					}
-					idle++ // others hold the next posts; look again
+				if !ok {
 					continue
 				}
-				idle = 0
-				for _, d := range ds {
-					p := pair{d.IssueID, d.Channel}
-					mu.Lock()
-					if other, ok := inFlight[p]; ok {
-						t.Errorf("%s claimed issue %d channel %s seq %d while %s sends seq %d", owner, d.IssueID, d.Channel, d.Seq, other, next[p])
-					}
-					if d.Seq != next[p] {
-						t.Errorf("%s claimed issue %d channel %s seq %d, want seq %d next", owner, d.IssueID, d.Channel, d.Seq, next[p])
-					}
-					inFlight[p] = owner
-					mu.Unlock()
+				mu.Lock()
+				if h := holder[ch]; h != "" {
+					t.Errorf("channel %s claimed by %s while %s holds it", ch, owner, h)
 				}
-				for _, d := range ds {
-					p := pair{d.IssueID, d.Channel}
-					// Out of flight before the store says so: a claim of the
-					// next post can only follow the commit below.
-					mu.Lock()
-					delete(inFlight, p)
-					next[p]++
-					sent++
-					mu.Unlock()
-					if err := s.MarkSent(ctx, d.ID, fmt.Sprintf("ref-%d", d.ID)); err != nil {
-						t.Errorf("MarkSent: %v", err)
-						return
-					}
+				holder[ch] = owner
+				wins++
+				mu.Unlock()
+				mu.Lock()
+				holder[ch] = ""
+				mu.Unlock()
+				if err := s.ReleaseChannel(ctx, ch, owner); err != nil {
+					t.Errorf("%s: ReleaseChannel: %v", owner, err)
+					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	c, err := stores[1].DeliveryCounts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c[bot.StateSent] != total || sent != total {
-		t.Errorf("sent %d (store counts %v), want %d", sent, c, total)
+	if wins == 0 {
+		t.Error("no claim ever succeeded")
 	}
 }
 
@@ -244,7 +206,7 @@ func TestPollersShareFeeds(t *testing.T) {
 }
 
 // TestSaveIssueRace saves the same new issue from three pools at once:
-// one inserts it, the others find it unchanged, and its deliveries exist
+// one inserts it, the others find it unchanged, and its targets exist
 // once.
 func TestSaveIssueRace(t *testing.T) {
 	stores := openReplicas(t, 3)
@@ -281,11 +243,11 @@ func TestSaveIssueRace(t *testing.T) {
 			t.Errorf("round %d: %d saves inserted the issue, want 1", round, inserted)
 		}
 	}
-	c, err := stores[0].DeliveryCounts(ctx)
+	ts, err := stores[0].Targets(ctx, "", 100)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n, err := stores[0].CountIssues(ctx, ""); err != nil || n != 5 || c[bot.StatePending] != 5*3 {
-		t.Errorf("%d issues (%v), deliveries %v; want 5 issues, 15 pending deliveries", n, err, c)
+	if n, err := stores[0].CountIssues(ctx, ""); err != nil || n != 5 || len(ts) != 5 {
+		t.Errorf("%d issues (%v), targets %d; want 5 issues, 5 targets (one channel each)", n, err, len(ts))
 	}
 }

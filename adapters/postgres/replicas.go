@@ -28,13 +28,13 @@ func (s *Store) Heartbeat(ctx context.Context, id, info string, now time.Time) e
 }
 
 // Replicas lists the replicas whose last heartbeat is at or after since,
-// by ID, with the feed and delivery leases each holds: leases it owns that
+// by ID, with the feed and channel leases each holds: leases it owns that
 // run past its last heartbeat.
 func (s *Store) Replicas(ctx context.Context, since time.Time) ([]bot.Replica, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT r.id, r.info, r.started, r.heartbeat,
 			(SELECT COUNT(*) FROM feeds f WHERE f.lease_owner = r.id AND f.lease_until > r.heartbeat),
-			(SELECT COUNT(*) FROM deliveries d WHERE d.lease_owner = r.id AND d.lease_until > r.heartbeat)
+			(SELECT COUNT(*) FROM channel_leases l WHERE l.owner = r.id AND l.until > r.heartbeat)
 		FROM replicas r WHERE r.heartbeat >= $1 ORDER BY r.id`, dbTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("postgres: list replicas: %w", err)

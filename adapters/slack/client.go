@@ -330,3 +330,22 @@ func (c *Client) delayChannel(channel string, d time.Duration) {
 		c.nextSend[channel] = at
 	}
 }
+
+// Delete removes the message at ref (chat.delete): its post left the
+// issue. A message already gone (message_not_found) is no error.
+func (c *Client) Delete(ctx context.Context, m bot.Message, ref string) error {
+	channel, ts, err := ParseRef(ref)
+	if err != nil {
+		return bot.Permanent(fmt.Errorf("slack: delete: %w", err))
+	}
+	err = c.call(ctx, "chat.delete", channel, false, func() error {
+		_, _, err := c.api.DeleteMessageContext(ctx, channel, ts)
+		return err
+	})
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Code() == "message_not_found" {
+		c.log.Info("slack_delete_already_gone", slog.String("channel", channel), slog.String("ts", ts))
+		return nil
+	}
+	return err
+}

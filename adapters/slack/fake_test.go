@@ -99,6 +99,7 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", f.handler("chat.postMessage", f.postMessage))
 		c.Handle("/chat.update", f.handler("chat.update", f.update))
+		c.Handle("/chat.delete", f.handler("chat.delete", f.delete))
 		c.Handle("/conversations.history", f.handler("conversations.history", f.history))
 		c.Handle("/conversations.replies", f.handler("conversations.replies", f.replies))
 	})
@@ -191,6 +192,20 @@ func (f *fakeSlack) postMessage(w http.ResponseWriter, form url.Values) {
 
 func (f *fakeSlack) update(w http.ResponseWriter, form url.Values) {
 	writeAPI(w, map[string]any{"ok": true, "channel": form.Get("channel"), "ts": form.Get("ts"), "text": form.Get("text")})
+}
+
+// delete removes a stored message, or answers message_not_found.
+func (f *fakeSlack) delete(w http.ResponseWriter, form url.Values) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, m := range f.stored {
+		if m.Channel == form.Get("channel") && m.TS == form.Get("ts") {
+			f.stored = append(f.stored[:i], f.stored[i+1:]...)
+			writeAPI(w, map[string]any{"ok": true, "channel": m.Channel, "ts": m.TS})
+			return
+		}
+	}
+	writeAPI(w, map[string]any{"ok": false, "error": "message_not_found"})
 }
 
 func (f *fakeSlack) messageJSON(m storedMsg, withMeta bool) map[string]any {

@@ -68,7 +68,6 @@ func renderMessage(m bot.Message) (rendered, error) {
 			"key":  m.Key,
 			"guid": is.GUID,
 			"part": string(m.Post.Part),
-			"item": m.Post.Item,
 		},
 	}
 	return r, nil
@@ -127,7 +126,7 @@ func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
 	if story.Section != "" {
 		ctx = append(ctx, escapeText(cutPlain(story.Section, 200)))
 	}
-	ctx = append(ctx, escapeText(fmt.Sprintf("Roundup %d of %d", item+1, len(is.Roundup))))
+	ctx = append(ctx, "Roundup") // never "3 of 6": an item's message must not change when a sibling goes
 	if name := newsletterName(is, ch); name != "" {
 		ctx = append(ctx, escapeText(cutPlain(name, 200)))
 	}

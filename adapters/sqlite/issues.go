@@ -23,8 +23,9 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var id int64
 		var old string
-		err := tx.QueryRowContext(ctx, `SELECT id, hash FROM issues WHERE feed = ? AND guid = ?`,
-			is.Feed, is.GUID).Scan(&id, &old)
+		var withdrawn bool
+		err := tx.QueryRowContext(ctx, `SELECT id, hash, withdrawn FROM issues WHERE feed = ? AND guid = ?`,
+			is.Feed, is.GUID).Scan(&id, &old, &withdrawn)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			r, err := tx.ExecContext(ctx, `
@@ -42,20 +43,18 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 			if err := saveStories(ctx, tx, id, is); err != nil {
 				return err
 			}
-			for _, d := range deliveries {
-				if err := insertDelivery(ctx, tx, id, d, now); err != nil {
-					return err
-				}
+			if err := addTargets(ctx, tx, id, deliveries, now); err != nil {
+				return err
 			}
 			res = bot.SaveResult{Status: bot.SaveInserted, ID: id}
 		case err != nil:
 			return err
-		case old == hash:
+		case old == hash && !withdrawn:
 			res = bot.SaveResult{Status: bot.SaveUnchanged, ID: id}
 		default:
 			if _, err := tx.ExecContext(ctx, `
 				UPDATE issues SET newsletter = ?, title = ?, link = ?, published = ?,
-					standfirst = ?, image = ?, split = ?, hash = ?, updated = ?
+					standfirst = ?, image = ?, split = ?, hash = ?, updated = ?, withdrawn = 0
 				WHERE id = ?`,
 				is.Newsletter, is.Title, is.Link, dbTime(is.Published), is.Standfirst,
 				is.Image, is.Split, hash, now, id); err != nil {
@@ -64,7 +63,7 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 			if err := saveStories(ctx, tx, id, is); err != nil {
 				return err
 			}
-			if err := updateDeliveries(ctx, tx, id, deliveries, now); err != nil {
+			if err := dirtyTargets(ctx, tx, id, now); err != nil {
 				return err
 			}
 			res = bot.SaveResult{Status: bot.SaveUpdated, ID: id}
@@ -127,7 +126,7 @@ func saveStories(ctx context.Context, tx *sql.Tx, issueID int64, is *bot.Issue) 
 // story, lead first.
 const issueQuery = `
 	SELECT i.id, i.feed, i.guid, i.newsletter, i.title, i.link, i.published,
-		i.standfirst, i.image, i.split, s.part, s.rich
+		i.standfirst, i.image, i.split, i.withdrawn, s.part, s.rich
 	FROM issues i LEFT JOIN stories s ON s.issue_id = i.id
 	WHERE i.id = (%s)
 	ORDER BY s.part = 'roundup', s.item`
@@ -145,7 +144,7 @@ func (s *Store) loadIssue(ctx context.Context, what, pick string, args ...any) (
 		var published int64
 		var part, rich sql.NullString
 		if err := rows.Scan(&x.ID, &x.Feed, &x.GUID, &x.Newsletter, &x.Title, &x.Link, &published,
-			&x.Standfirst, &x.Image, &x.Split, &part, &rich); err != nil {
+			&x.Standfirst, &x.Image, &x.Split, &x.Withdrawn, &part, &rich); err != nil {
 			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 		}
 		if is == nil {
@@ -183,7 +182,7 @@ func (s *Store) Issue(ctx context.Context, id int64) (*bot.Issue, error) {
 // among equals), or bot.ErrNotFound.
 func (s *Store) LatestIssue(ctx context.Context) (*bot.Issue, error) {
 	return s.loadIssue(ctx, "latest issue",
-		`SELECT id FROM issues ORDER BY published DESC, id DESC LIMIT 1`)
+		`SELECT id FROM issues WHERE withdrawn = 0 ORDER BY published DESC, id DESC LIMIT 1`)
 }
 
 // IssueByNumber returns the n-th issue in publication order, 1 for the
@@ -194,7 +193,7 @@ func (s *Store) IssueByNumber(ctx context.Context, n int) (*bot.Issue, error) {
 		return nil, fmt.Errorf("sqlite: %s: %w", what, bot.ErrNotFound)
 	}
 	return s.loadIssue(ctx, what,
-		`SELECT id FROM issues ORDER BY published, id LIMIT 1 OFFSET ?`, n-1)
+		`SELECT id FROM issues WHERE withdrawn = 0 ORDER BY published, id LIMIT 1 OFFSET ?`, n-1)
 }
 
 // IssueOn returns the latest issue published on day's UTC date, or
@@ -203,7 +202,7 @@ func (s *Store) IssueOn(ctx context.Context, day time.Time) (*bot.Issue, error) 
 	d := day.UTC()
 	start := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC)
 	return s.loadIssue(ctx, "issue on "+start.Format(time.DateOnly),
-		`SELECT id FROM issues WHERE published >= ? AND published < ?
+		`SELECT id FROM issues WHERE withdrawn = 0 AND published >= ? AND published < ?
 		 ORDER BY published DESC, id DESC LIMIT 1`,
 		dbTime(start), dbTime(start.AddDate(0, 0, 1)))
 }
@@ -213,12 +212,40 @@ func (s *Store) CountIssues(ctx context.Context, feed string) (int, error) {
 	var n int
 	var err error
 	if feed == "" {
-		err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM issues`).Scan(&n)
+		err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM issues WHERE withdrawn = 0`).Scan(&n)
 	} else {
-		err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM issues WHERE feed = ?`, feed).Scan(&n)
+		err = s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM issues WHERE withdrawn = 0 AND feed = ?`, feed).Scan(&n)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: count issues of %q: %w", feed, err)
 	}
 	return n, nil
+}
+
+// WithdrawIssue takes the issue out of search and the archive's lookups
+// (its stories are deleted; the issue row stays for the outbox) and marks
+// its targets dirty, so that its messages are deleted or kept.
+func (s *Store) WithdrawIssue(ctx context.Context, feed, guid string) error {
+	now := dbTime(time.Now())
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM issues WHERE feed = ? AND guid = ?`, feed, guid).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return bot.ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE issues SET withdrawn = 1, updated = ? WHERE id = ?`, now, id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM stories WHERE issue_id = ?`, id); err != nil {
+			return err
+		}
+		return dirtyTargets(ctx, tx, id, now)
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: withdraw issue %s of %s: %w", guid, feed, err)
+	}
+	return nil
 }

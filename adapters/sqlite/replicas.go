@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -26,13 +27,13 @@ func (s *Store) Heartbeat(ctx context.Context, id, info string, now time.Time) e
 }
 
 // Replicas lists the replicas whose last heartbeat is at or after since,
-// by ID, with the feed and delivery leases each holds: leases it owns that
+// by ID, with the feed and channel leases each holds: leases it owns that
 // run past its last heartbeat.
 func (s *Store) Replicas(ctx context.Context, since time.Time) ([]bot.Replica, error) {
 	rows, err := s.r.QueryContext(ctx, `
 		SELECT r.id, r.info, r.started, r.heartbeat,
 			(SELECT COUNT(*) FROM feeds f WHERE f.lease_owner = r.id AND f.lease_until > r.heartbeat),
-			(SELECT COUNT(*) FROM deliveries d WHERE d.lease_owner = r.id AND d.lease_until > r.heartbeat)
+			(SELECT COUNT(*) FROM channel_leases l WHERE l.owner = r.id AND l.until > r.heartbeat)
 		FROM replicas r WHERE r.heartbeat >= ? ORDER BY r.id`, dbTime(since))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list replicas: %w", err)
@@ -52,4 +53,24 @@ func (s *Store) Replicas(ctx context.Context, since time.Time) ([]bot.Replica, e
 		return nil, fmt.Errorf("sqlite: list replicas: %w", err)
 	}
 	return out, nil
+}
+
+// ReleaseReplica ends every lease of replica id and forgets its heartbeat.
+func (s *Store) ReleaseReplica(ctx context.Context, id string) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{
+			`DELETE FROM channel_leases WHERE owner = ?`,
+			`UPDATE feeds SET lease_owner = '', lease_until = 0 WHERE lease_owner = ?`,
+			`DELETE FROM replicas WHERE id = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: release replica %s: %w", id, err)
+	}
+	return nil
 }

@@ -104,8 +104,8 @@ func TestPragmas(t *testing.T) {
 }
 
 // TestConcurrentReplicas runs two stores on one file, as two processes
-// would, with goroutines claiming deliveries in both: no delivery is ever
-// claimed twice, and all are claimed. Run with -race.
+// would, with goroutines claiming, holding and releasing channel leases in
+// both: no channel is ever held by two workers. Run with -race.
 func TestConcurrentReplicas(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.db")
 	a, err := Open(bg, path, nil)
@@ -120,26 +120,12 @@ func TestConcurrentReplicas(t *testing.T) {
 	defer b.Close()
 
 	now := time.Date(2025, 3, 10, 9, 0, 0, 0, time.UTC)
-	total := 0
-	for i := range 5 {
-		is := &bot.Issue{Feed: "https://f.example/", GUID: fmt.Sprint("g", i), Published: now.Add(time.Duration(i) * time.Hour),
-			Lead:    bot.Story{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: "Lead."}}}}},
-			Roundup: []bot.Story{{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: "Item."}}}}}}}
-		var ds []bot.Delivery
-		for c := range 8 {
-			ds = append(ds,
-				bot.Delivery{Channel: fmt.Sprint("c", c), Part: bot.PartLead, Seq: 0},
-				bot.Delivery{Channel: fmt.Sprint("c", c), Part: bot.PartRoundup, Item: 0, Seq: 1})
-		}
-		total += len(ds)
-		if _, err := a.SaveIssue(bg, is, ds); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	var mu sync.Mutex
-	claimed := map[int64]string{}
-	var wg sync.WaitGroup
+	var (
+		mu     sync.Mutex
+		holder = map[string]string{}
+		wins   int
+		wg     sync.WaitGroup
+	)
 	for w := range 6 {
 		s := a
 		if w%2 == 1 {
@@ -149,34 +135,35 @@ func TestConcurrentReplicas(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			owner := fmt.Sprint("r", w)
-			for range 200 {
-				ds, err := s.ClaimDeliveries(bg, owner, now, time.Hour, 2)
+			for i := range 100 {
+				ch := fmt.Sprint("c", (w+i)%3)
+				_, ok, err := s.ClaimChannel(bg, ch, owner, now, time.Hour, now.Add(-time.Hour))
 				if err != nil {
-					t.Errorf("ClaimDeliveries(%s): %v", owner, err)
+					t.Errorf("ClaimChannel(%s): %v", owner, err)
 					return
 				}
+				if !ok {
+					continue
+				}
 				mu.Lock()
-				done := len(claimed) == total
-				for _, d := range ds {
-					if prev, dup := claimed[d.ID]; dup {
-						t.Errorf("delivery %d claimed by %s and %s", d.ID, prev, owner)
-					}
-					claimed[d.ID] = owner
+				if h := holder[ch]; h != "" {
+					t.Errorf("channel %s claimed by %s while %s holds it", ch, owner, h)
 				}
+				holder[ch] = owner
+				wins++
 				mu.Unlock()
-				for _, d := range ds {
-					if err := s.MarkSent(bg, d.ID, "ref"); err != nil {
-						t.Errorf("MarkSent: %v", err)
-					}
-				}
-				if done {
+				mu.Lock()
+				holder[ch] = ""
+				mu.Unlock()
+				if err := s.ReleaseChannel(bg, ch, owner); err != nil {
+					t.Errorf("ReleaseChannel: %v", err)
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	if len(claimed) != total {
-		t.Errorf("claimed %d deliveries, want all %d", len(claimed), total)
+	if wins == 0 {
+		t.Error("no claim ever succeeded")
 	}
 }

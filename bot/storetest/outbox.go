@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"fmt"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -11,49 +10,6 @@ import (
 )
 
 const lease = 5 * time.Minute
-
-func claim(t *testing.T, s bot.Store, owner string, now time.Time, limit int) []bot.Delivery {
-	t.Helper()
-	ds, err := s.ClaimDeliveries(ctx, owner, now, lease, limit)
-	if err != nil {
-		t.Fatalf("ClaimDeliveries(%s, %v): %v", owner, now, err)
-	}
-	return ds
-}
-
-// keys names deliveries "issueGUID-or-id/channel/part/item" for messages.
-func keys(ds []bot.Delivery) []string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, fmt.Sprintf("%d/%s/%s/%d", d.IssueID, d.Channel, d.Part, d.Item))
-	}
-	return out
-}
-
-func wantClaim(t *testing.T, what string, got []bot.Delivery, want ...string) {
-	t.Helper()
-	g := keys(got)
-	if fmt.Sprint(g) != fmt.Sprint(want) {
-		t.Errorf("%s: claimed %v, want %v", what, g, want)
-	}
-}
-
-// wantClaimSet is wantClaim in any order: the order of deliveries of the
-// same issue and Seq in different channels is not specified.
-func wantClaimSet(t *testing.T, what string, got []bot.Delivery, want ...string) {
-	t.Helper()
-	g := keys(got)
-	sort.Strings(g)
-	w := append([]string(nil), want...)
-	sort.Strings(w)
-	if fmt.Sprint(g) != fmt.Sprint(w) {
-		t.Errorf("%s: claimed %v, want %v in any order", what, keys(got), want)
-	}
-}
-
-func key(issueID int64, ch string, part bot.Part, item int) string {
-	return fmt.Sprintf("%d/%s/%s/%d", issueID, ch, part, item)
-}
 
 func mark(t *testing.T, err error) {
 	t.Helper()
@@ -71,324 +27,394 @@ func counts(t *testing.T, s bot.Store) map[bot.DeliveryState]int {
 	return c
 }
 
+func next(t *testing.T, s bot.Store, channel string) (bot.Target, []bot.Delivery, bool) {
+	t.Helper()
+	tg, ds, ok, err := s.NextTarget(ctx, channel)
+	if err != nil {
+		t.Fatalf("NextTarget(%s): %v", channel, err)
+	}
+	return tg, ds, ok
+}
+
+func start(t *testing.T, s bot.Store, d bot.Delivery, reset bool) bot.Delivery {
+	t.Helper()
+	got, err := s.StartDelivery(ctx, d, reset)
+	if err != nil {
+		t.Fatalf("StartDelivery(%+v): %v", d, err)
+	}
+	return got
+}
+
+func targetKeys(ts []bot.Target) []string {
+	var out []string
+	for _, tg := range ts {
+		out = append(out, fmt.Sprintf("%d@%s", tg.IssueID, tg.Channel))
+	}
+	return out
+}
+
+func due(t *testing.T, s bot.Store, owner string, now, stale time.Time) string {
+	t.Helper()
+	cs, err := s.DueChannels(ctx, owner, now, stale)
+	if err != nil {
+		t.Fatalf("DueChannels: %v", err)
+	}
+	return fmt.Sprint(cs)
+}
+
 func testOutbox(t *testing.T, open opener) {
-	t.Run("SaveInsertsDeliveries", func(t *testing.T) {
+	t.Run("SaveCreatesTargets", func(t *testing.T) {
 		s := open(t)
 		is := newIssue("g1", t0, 2)
-		save(t, s, is, deliveriesFor(is, "slack:C1")...)
+		save(t, s, is, deliveriesFor(is, "c1", "c2")...)
 		backfill := newIssue("g0", t0.Add(-time.Hour), 2)
-		save(t, s, backfill) // backfill: no deliveries
-		ds, err := s.Deliveries(ctx, 100)
+		save(t, s, backfill) // backfill: no channels
+		ts, err := s.Targets(ctx, "", 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ds) != 3 {
-			t.Fatalf("Deliveries = %v, want the 3 posts of g1", keys(ds))
+		if got := fmt.Sprint(targetKeys(ts)); got != fmt.Sprintf("[%d@c1 %d@c2]", is.ID, is.ID) {
+			t.Errorf("Targets = %v, want g1 in c1 and c2", got)
 		}
-		for _, d := range ds {
-			if d.IssueID != is.ID || d.State != bot.StatePending || d.Attempts != 0 || d.ID == 0 || d.CreatedAt.IsZero() || d.Ref != "" {
-				t.Errorf("new delivery %+v: want IssueID %d, pending, no attempts, an ID and CreatedAt", d, is.ID)
-			}
+		if c := counts(t, s); len(c) != 0 {
+			t.Errorf("DeliveryCounts = %v, want none before any attempt", c)
 		}
-		if c := counts(t, s); c[bot.StatePending] != 3 || c[bot.StateSent] != 0 {
-			t.Errorf("DeliveryCounts = %v, want 3 pending", c)
+		tg, ds, ok := next(t, s, "c1")
+		if !ok || tg.IssueID != is.ID || len(ds) != 0 || tg.DoneHash != "" || tg.Withdrawn() || tg.Title != is.Title {
+			t.Fatalf("NextTarget = %+v, %v, %v; want g1, no deliveries", tg, ds, ok)
+		}
+		wantTime(t, "Target.Published", tg.Published, t0)
+		if tg.NextAttempt.After(t0) {
+			t.Errorf("NextAttempt %v, want due", tg.NextAttempt)
+		}
+		// The hash of the issue as loaded is the hash the target carries:
+		// the outbox records it when done.
+		got, err := s.Issue(ctx, is.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Hash() != tg.Hash || tg.Hash != is.Hash() {
+			t.Errorf("hash of the loaded issue %s, target %s, saved %s: want all equal", got.Hash(), tg.Hash, is.Hash())
+		}
+		if _, _, ok := next(t, s, "nowhere"); ok {
+			t.Error("NextTarget of a channel without targets: ok")
 		}
 	})
 
-	t.Run("OnePostPerChannelInSeqOrder", func(t *testing.T) {
-		s := open(t)
-		is := newIssue("g1", t0, 2)
-		save(t, s, is, deliveriesFor(is, "slack:C1", "discord:D1")...)
-		id := is.ID
-		got := claim(t, s, "r1", t0, 10)
-		wantClaimSet(t, "first claim", got, key(id, "discord:D1", bot.PartLead, 0), key(id, "slack:C1", bot.PartLead, 0))
-		for _, d := range got {
-			if d.Attempts != 1 || d.ParentRef != "" || d.Seq != 0 {
-				t.Errorf("claimed lead %+v: want Attempts 1, no ParentRef, Seq 0", d)
-			}
-		}
-		wantClaim(t, "claim while the leads are out", claim(t, s, "r2", t0, 10))
-		slackLead := got[0]
-		if slackLead.Channel != "slack:C1" && len(got) > 1 {
-			slackLead = got[1]
-		}
-		mark(t, s.MarkSent(ctx, slackLead.ID, "ts-100"))
-		next := claim(t, s, "r1", t0.Add(time.Second), 10)
-		wantClaim(t, "after the slack lead is sent", next, key(id, "slack:C1", bot.PartRoundup, 0))
-		if len(next) == 1 && (next[0].ParentRef != "ts-100" || next[0].Seq != 1) {
-			t.Errorf("roundup delivery ParentRef %q Seq %d, want ts-100 and 1", next[0].ParentRef, next[0].Seq)
-		}
-		mark(t, s.MarkSent(ctx, next[0].ID, "ts-101"))
-		last := claim(t, s, "r1", t0.Add(2*time.Second), 10)
-		wantClaim(t, "after roundup 0", last, key(id, "slack:C1", bot.PartRoundup, 1))
-		if len(last) == 1 && last[0].ParentRef != "ts-100" {
-			t.Errorf("ParentRef = %q, want the lead's ts-100", last[0].ParentRef)
-		}
-		mark(t, s.MarkSent(ctx, last[0].ID, "ts-102"))
-		wantClaim(t, "slack channel done, discord lead still out", claim(t, s, "r1", t0.Add(3*time.Second), 10))
-	})
-
-	t.Run("OldestIssueFirstAndLimit", func(t *testing.T) {
+	t.Run("OldestIssueFirst", func(t *testing.T) {
 		s := open(t)
 		newer := newIssue("newer", t0, 0)
 		older := newIssue("older", t0.Add(-24*time.Hour), 0)
 		twin := newIssue("twin", t0.Add(-24*time.Hour), 0) // same date, saved later
 		save(t, s, newer, deliveriesFor(newer, "c1")...)
-		save(t, s, twin, deliveriesFor(twin, "c1")...)
 		save(t, s, older, deliveriesFor(older, "c1")...)
-		first, second := twin, older
-		if older.ID < twin.ID {
-			first, second = older, twin
-		}
-		wantClaim(t, "limit 2", claim(t, s, "r1", t0, 2),
-			key(first.ID, "c1", bot.PartLead, 0), key(second.ID, "c1", bot.PartLead, 0))
-		wantClaim(t, "then", claim(t, s, "r1", t0, 2), key(newer.ID, "c1", bot.PartLead, 0))
-	})
-
-	t.Run("LeaseExpires", func(t *testing.T) {
-		s := open(t)
-		is := newIssue("g1", t0, 0)
-		save(t, s, is, deliveriesFor(is, "c1")...)
-		got := claim(t, s, "r1", t0, 1)
-		wantClaim(t, "claim", got, key(is.ID, "c1", bot.PartLead, 0))
-		wantClaim(t, "before the lease expires", claim(t, s, "r2", t0.Add(lease-time.Second), 1))
-		again := claim(t, s, "r2", t0.Add(lease+time.Second), 1)
-		wantClaim(t, "after the lease expired", again, key(is.ID, "c1", bot.PartLead, 0))
-		if len(again) == 1 && again[0].Attempts != 2 {
-			t.Errorf("Attempts on the second claim = %d, want 2", again[0].Attempts)
-		}
-	})
-
-	t.Run("MarkRetry", func(t *testing.T) {
-		s := open(t)
-		is := newIssue("g1", t0, 1)
-		save(t, s, is, deliveriesFor(is, "c1")...)
-		lead := claim(t, s, "r1", t0, 1)[0]
-		mark(t, s.MarkRetry(ctx, lead.ID, "http 502", t0.Add(10*time.Minute)))
-		wantClaim(t, "before NextAttempt (the roundup waits too)", claim(t, s, "r1", t0.Add(9*time.Minute), 5))
-		got := claim(t, s, "r2", t0.Add(10*time.Minute), 5)
-		wantClaim(t, "at NextAttempt", got, key(is.ID, "c1", bot.PartLead, 0))
-		if len(got) == 1 {
-			d := got[0]
-			if d.Attempts != 2 || d.LastError != "http 502" || d.State != bot.StatePending {
-				t.Errorf("retried delivery %+v: want Attempts 2, LastError, pending", d)
+		save(t, s, twin, deliveriesFor(twin, "c1")...)
+		order := []*bot.Issue{older, twin, newer}
+		for i, want := range order {
+			tg, _, ok := next(t, s, "c1")
+			if !ok || tg.IssueID != want.ID {
+				t.Fatalf("step %d: NextTarget = %d, %v; want %s (%d)", i, tg.IssueID, ok, want.GUID, want.ID)
 			}
-			wantTime(t, "NextAttempt", d.NextAttempt, t0.Add(10*time.Minute))
+			mark(t, s.TargetDone(ctx, tg.IssueID, "c1", tg.Hash))
 		}
-		if err := s.MarkRetry(ctx, 987654, "x", t0); err == nil {
-			t.Error("MarkRetry of an unknown delivery: got no error")
-		}
-	})
-
-	t.Run("MarkRetryReleasesLease", func(t *testing.T) {
-		s := open(t)
-		is := newIssue("g1", t0, 0)
-		save(t, s, is, deliveriesFor(is, "c1")...)
-		d, err := s.ClaimDeliveries(ctx, "r1", t0, time.Hour, 1)
-		if err != nil || len(d) != 1 {
-			t.Fatalf("ClaimDeliveries = %v, %v", keys(d), err)
-		}
-		mark(t, s.MarkRetry(ctx, d[0].ID, "timeout", t0.Add(time.Minute)))
-		wantClaim(t, "after the retry time, inside the old lease", claim(t, s, "r2", t0.Add(2*time.Minute), 1),
-			key(is.ID, "c1", bot.PartLead, 0))
-	})
-
-	t.Run("MarkFailedSettles", func(t *testing.T) {
-		s := open(t)
-		is := newIssue("g1", t0, 1)
-		save(t, s, is, deliveriesFor(is, "c1")...)
-		lead := claim(t, s, "r1", t0, 1)[0]
-		mark(t, s.MarkFailed(ctx, lead.ID, "channel_not_found"))
-		got := claim(t, s, "r1", t0, 5)
-		wantClaim(t, "after the lead failed", got, key(is.ID, "c1", bot.PartRoundup, 0))
-		if len(got) == 1 && got[0].ParentRef != "" {
-			t.Errorf("ParentRef with a failed lead = %q, want none", got[0].ParentRef)
-		}
-		failed, err := s.Deliveries(ctx, 10, bot.StateFailed)
-		if err != nil || len(failed) != 1 || failed[0].ID != lead.ID || failed[0].LastError != "channel_not_found" {
-			t.Errorf("Deliveries(failed) = %+v, %v; want the lead with its error", failed, err)
-		}
-		if err := s.MarkFailed(ctx, 987654, "x"); err == nil {
-			t.Error("MarkFailed of an unknown delivery: got no error")
-		}
-		if err := s.MarkSent(ctx, 987654, "x"); err == nil {
-			t.Error("MarkSent of an unknown delivery: got no error")
+		if _, _, ok := next(t, s, "c1"); ok {
+			t.Error("NextTarget after every issue was done: ok")
 		}
 	})
 
-	t.Run("UpdateMarksSentForEdit", func(t *testing.T) {
+	t.Run("StartDeliveryAndMarks", func(t *testing.T) {
 		s := open(t)
 		is := newIssue("g1", t0, 2)
-		save(t, s, is, deliveriesFor(is, "c1", "c2", "c3")...)
-		id := is.ID
-		// c1: everything sent. c2: lead sent, roundup 0 failed. c3: nothing sent.
-		rounds := []map[string]string{
-			{"c1": "sent", "c2": "sent", "c3": "retry"},
-			{"c1": "sent", "c2": "failed", "c3": "retry"},
-			{"c1": "sent", "c2": "retry", "c3": "retry"},
+		save(t, s, is, deliveriesFor(is, "c1")...)
+		lead := bot.Delivery{IssueID: is.ID, Channel: "c1", Key: bot.KeyLead, Part: bot.PartLead, TryHash: "h1"}
+		d := start(t, s, lead, false)
+		if d.ID == 0 || d.State != bot.StatePending || d.Attempts != 1 || d.Key != bot.KeyLead || d.TryHash != "h1" || d.Ref != "" {
+			t.Fatalf("first StartDelivery = %+v, want pending, attempt 1", d)
 		}
-		for i, act := range rounds {
-			ds := claim(t, s, "r1", t0, 10)
-			if len(ds) != 3 {
-				t.Fatalf("round %d: claimed %v, want one per channel", i, keys(ds))
-			}
-			for _, d := range ds {
-				switch act[d.Channel] {
-				case "sent":
-					mark(t, s.MarkSent(ctx, d.ID, fmt.Sprintf("%s-ref%d", d.Channel, d.Seq)))
-				case "failed":
-					mark(t, s.MarkFailed(ctx, d.ID, "too long"))
-				default:
-					mark(t, s.MarkRetry(ctx, d.ID, "later", t0))
+		d2 := start(t, s, lead, false)
+		if d2.ID != d.ID || d2.Attempts != 2 {
+			t.Fatalf("second StartDelivery = %+v, want the same delivery, attempt 2", d2)
+		}
+		mark(t, s.MarkSent(ctx, d.ID, "ref-1", "h1"))
+		_, ds, _ := next(t, s, "c1")
+		if len(ds) != 1 || ds[0].State != bot.StateSent || ds[0].Ref != "ref-1" || ds[0].SentHash != "h1" || ds[0].Attempts != 0 {
+			t.Fatalf("after MarkSent: %+v, want sent, ref-1, hash h1, no attempts", ds)
+		}
+		// An edit attempt keeps the delivery sent (its message exists).
+		lead.TryHash = "h2"
+		e := start(t, s, lead, false)
+		if e.State != bot.StateSent || e.Attempts != 1 || e.Ref != "ref-1" || e.TryHash != "h2" || e.SentHash != "h1" {
+			t.Errorf("edit StartDelivery = %+v, want sent, attempt 1, ref kept, TryHash h2", e)
+		}
+		// Roundup items in Seq order.
+		r1 := start(t, s, bot.Delivery{IssueID: is.ID, Channel: "c1", Key: "r:b", Part: bot.PartRoundup, Item: 1, Seq: 2}, false)
+		r0 := start(t, s, bot.Delivery{IssueID: is.ID, Channel: "c1", Key: "r:a", Part: bot.PartRoundup, Item: 0, Seq: 1}, false)
+		_, ds, _ = next(t, s, "c1")
+		if len(ds) != 3 || ds[0].Key != bot.KeyLead || ds[1].ID != r0.ID || ds[2].ID != r1.ID {
+			t.Errorf("deliveries %+v, want lead, r:a, r:b by Seq", ds)
+		}
+		mark(t, s.MarkFailed(ctx, r0.ID, "too long"))
+		mark(t, s.MarkSent(ctx, r1.ID, "ref-3", "h3"))
+		// A failed post tried again with new content starts counting afresh.
+		again := start(t, s, bot.Delivery{IssueID: is.ID, Channel: "c1", Key: "r:a", Part: bot.PartRoundup, Seq: 1}, true)
+		if again.Attempts != 1 || again.State != bot.StatePending {
+			t.Errorf("reset StartDelivery of a failed post = %+v, want pending, attempt 1", again)
+		}
+		// Removal: deleted clears the Ref, kept keeps it.
+		mark(t, s.MarkRemoved(ctx, r1.ID, false))
+		mark(t, s.MarkRemoved(ctx, d.ID, true))
+		_, ds, _ = next(t, s, "c1")
+		for _, x := range ds {
+			switch x.ID {
+			case r1.ID:
+				if x.State != bot.StateRemoved || x.Ref != "ref-3" {
+					t.Errorf("kept %+v, want removed with its ref", x)
+				}
+			case d.ID:
+				if x.State != bot.StateRemoved || x.Ref != "" {
+					t.Errorf("deleted %+v, want removed without ref", x)
 				}
 			}
 		}
-		if c := counts(t, s); c[bot.StateSent] != 4 || c[bot.StateFailed] != 1 || c[bot.StatePending] != 4 {
-			t.Fatalf("DeliveryCounts before the update = %v, want 4 sent, 1 failed, 4 pending", c)
-		}
-
-		changed := newIssue("g1", t0, 3) // one more roundup item, so new content
-		res := save(t, s, changed, deliveriesFor(changed, "c1", "c2", "c3", "c4")...)
-		if res.Status != bot.SaveUpdated {
-			t.Fatalf("SaveIssue = %+v, want SaveUpdated", res)
+		// A deleted post published again is pending.
+		back := start(t, s, lead, true)
+		if back.State != bot.StatePending || back.Attempts != 1 {
+			t.Errorf("StartDelivery of a deleted post = %+v, want pending", back)
 		}
 		c := counts(t, s)
-		// edit: c1 ×3, c2 lead; failed: c2 r0; pending: c2 r1, c3 ×3, new r2 for c1, c2, c3.
-		if c[bot.StateEdit] != 4 || c[bot.StateFailed] != 1 || c[bot.StatePending] != 7 || c[bot.StateSent] != 0 {
-			t.Errorf("DeliveryCounts after the update = %v, want 4 edit, 1 failed, 7 pending, 0 sent", c)
+		if c[bot.StatePending] != 2 || c[bot.StateRemoved] != 1 {
+			t.Errorf("DeliveryCounts = %v, want 2 pending, 1 removed", c)
 		}
-		all, _ := s.Deliveries(ctx, 100)
-		for _, d := range all {
-			if d.Channel == "c4" {
-				t.Errorf("update added %s for channel c4, which never had the issue", key(id, d.Channel, d.Part, d.Item))
-			}
-			if d.State == bot.StateEdit && d.Ref == "" {
-				t.Errorf("edit delivery %s lost its Ref", key(id, d.Channel, d.Part, d.Item))
-			}
+		for name, err := range map[string]error{
+			"MarkSent":    s.MarkSent(ctx, 987654, "x", "h"),
+			"MarkRetry":   s.MarkRetry(ctx, 987654, "x", t0),
+			"MarkFailed":  s.MarkFailed(ctx, 987654, "x"),
+			"MarkRemoved": s.MarkRemoved(ctx, 987654, true),
+		} {
+			wantNotFound(t, name+" of an unknown delivery", err)
 		}
-
-		got := claim(t, s, "r2", t0.Add(time.Minute), 10)
-		wantClaimSet(t, "after the update", got,
-			key(id, "c1", bot.PartLead, 0), key(id, "c2", bot.PartLead, 0), key(id, "c3", bot.PartLead, 0))
-		for _, d := range got {
-			if d.Channel != "c3" && (d.State != bot.StateEdit || d.Attempts != 1 || d.Ref == "") {
-				t.Errorf("claimed edit %+v: want StateEdit, Attempts 1, Ref kept", d)
-			}
-		}
-		for _, d := range got {
-			mark(t, s.MarkSent(ctx, d.ID, d.Channel+"-ref0"))
-		}
-		got = claim(t, s, "r2", t0.Add(2*time.Minute), 10)
-		wantClaimSet(t, "second round", got,
-			key(id, "c1", bot.PartRoundup, 0), key(id, "c2", bot.PartRoundup, 1), key(id, "c3", bot.PartRoundup, 0))
-		for _, d := range got {
-			if d.ParentRef != d.Channel+"-ref0" {
-				t.Errorf("%s ParentRef = %q, want %s-ref0", key(id, d.Channel, d.Part, d.Item), d.ParentRef, d.Channel)
-			}
+		if _, err := s.StartDelivery(ctx, bot.Delivery{IssueID: is.ID, Channel: "c1", Part: bot.PartLead}, false); err == nil {
+			t.Error("StartDelivery without a key: no error")
 		}
 	})
 
-	t.Run("UnchangedWritesNoDeliveries", func(t *testing.T) {
-		s := open(t)
-		is := newIssue("g1", t0, 1)
-		save(t, s, is, deliveriesFor(is, "c1")...)
-		again := newIssue("g1", t0, 1)
-		if res := save(t, s, again, deliveriesFor(again, "c1", "c2")...); res.Status != bot.SaveUnchanged {
-			t.Fatalf("SaveIssue = %+v, want SaveUnchanged", res)
-		}
-		if ds, _ := s.Deliveries(ctx, 100); len(ds) != 2 {
-			t.Errorf("Deliveries after an unchanged save = %v, want the 2 first ones", keys(ds))
-		}
-	})
-
-	t.Run("MarkSentAfterConcurrentUpdate", func(t *testing.T) {
-		s := open(t)
-		is := newIssue("g1", t0, 0)
-		save(t, s, is, deliveriesFor(is, "c1")...)
-		d := claim(t, s, "r1", t0, 1)[0]
-		changed := newIssue("g1", t0, 0)
-		changed.Title = "Corrected while sending"
-		save(t, s, changed)
-		mark(t, s.MarkSent(ctx, d.ID, "ref-1"))
-		got := claim(t, s, "r1", t0.Add(time.Second), 1)
-		if len(got) != 1 || got[0].State != bot.StateEdit || got[0].Ref != "ref-1" {
-			t.Errorf("after an update during the send: claimed %+v; want the delivery again as an edit of ref-1", got)
-		}
-	})
-
-	t.Run("DeliveriesNewestFirstByState", func(t *testing.T) {
+	t.Run("RetryDelaysTheChannel", func(t *testing.T) {
 		s := open(t)
 		a := newIssue("a", t0, 1)
-		b := newIssue("b", t0.Add(-time.Hour), 1) // saved later, published earlier
-		save(t, s, a, deliveriesFor(a, "c1")...)
-		save(t, s, b, deliveriesFor(b, "c1")...)
-		all, err := s.Deliveries(ctx, 100)
-		if err != nil || len(all) != 4 {
-			t.Fatalf("Deliveries = %v, %v; want 4", keys(all), err)
+		save(t, s, a, deliveriesFor(a, "c1", "c2")...)
+		d := start(t, s, bot.Delivery{IssueID: a.ID, Channel: "c1", Key: bot.KeyLead, Part: bot.PartLead}, false)
+		if got := due(t, s, "r1", t0, t0.Add(-time.Minute)); got != "[c1 c2]" {
+			t.Errorf("DueChannels = %s, want [c1 c2]", got)
 		}
-		if all[0].IssueID != b.ID || all[1].IssueID != b.ID || all[3].IssueID != a.ID {
-			t.Errorf("Deliveries = %v, want the last saved issue's first", keys(all))
+		mark(t, s.MarkRetry(ctx, d.ID, "http 429", t0.Add(time.Minute)))
+		tg, ds, _ := next(t, s, "c1")
+		wantTime(t, "NextAttempt", tg.NextAttempt, t0.Add(time.Minute))
+		if tg.LastError != "http 429" || len(ds) != 1 || ds[0].LastError != "http 429" || ds[0].Attempts != 1 {
+			t.Errorf("after MarkRetry: target %+v, deliveries %+v", tg, ds)
 		}
-		if !sort.SliceIsSorted(all, func(i, j int) bool { return all[i].ID > all[j].ID }) {
-			t.Errorf("Deliveries IDs not newest first: %v", keys(all))
+		if got := due(t, s, "r1", t0.Add(59*time.Second), t0); got != "[c2]" {
+			t.Errorf("DueChannels while c1 waits = %s, want [c2]", got)
 		}
-		if two, _ := s.Deliveries(ctx, 2); len(two) != 2 || two[0].ID != all[0].ID {
-			t.Errorf("Deliveries(limit 2) = %v, want the 2 newest", keys(two))
+		if got := due(t, s, "r1", t0.Add(time.Minute), t0); got != "[c1 c2]" {
+			t.Errorf("DueChannels after the wait = %s, want [c1 c2]", got)
 		}
-		lead := claim(t, s, "r1", t0, 1)[0]
-		mark(t, s.MarkSent(ctx, lead.ID, "ref-a"))
-		sent, _ := s.Deliveries(ctx, 10, bot.StateSent)
-		if len(sent) != 1 || sent[0].ID != lead.ID || sent[0].Ref != "ref-a" || sent[0].State != bot.StateSent {
-			t.Errorf("Deliveries(sent) = %+v, want the sent lead with its Ref", sent)
-		}
-		some, _ := s.Deliveries(ctx, 10, bot.StateSent, bot.StatePending)
-		if len(some) != 4 {
-			t.Errorf("Deliveries(sent, pending) = %v, want 4", keys(some))
-		}
-		if none, _ := s.Deliveries(ctx, 10, bot.StateEdit); len(none) != 0 {
-			t.Errorf("Deliveries(edit) = %v, want none", keys(none))
+		mark(t, s.TargetDone(ctx, a.ID, "c1", tg.Hash))
+		if got := due(t, s, "r1", t0, t0); got != "[c2]" {
+			t.Errorf("DueChannels after c1 is done = %s, want [c2]", got)
 		}
 	})
 
-	t.Run("ConcurrentClaimsNeverOverlap", func(t *testing.T) {
+	t.Run("UpdateMarksDirty", func(t *testing.T) {
 		s := open(t)
-		var channels []string
-		for i := range 12 {
-			channels = append(channels, fmt.Sprintf("c%02d", i))
+		is := newIssue("g1", t0, 2)
+		save(t, s, is, deliveriesFor(is, "c1", "c2")...)
+		tg, _, _ := next(t, s, "c1")
+		mark(t, s.TargetDone(ctx, is.ID, "c1", tg.Hash))
+		mark(t, s.TargetDone(ctx, is.ID, "c2", tg.Hash))
+		if _, _, ok := next(t, s, "c1"); ok {
+			t.Fatal("NextTarget after TargetDone: ok")
 		}
-		for i := range 4 {
-			is := newIssue(fmt.Sprintf("g%d", i), t0.Add(time.Duration(i)*time.Hour), 0)
-			save(t, s, is, deliveriesFor(is, channels...)...)
+		if res := save(t, s, newIssue("g1", t0, 2), deliveriesFor(is, "c1", "c2", "c3")...); res.Status != bot.SaveUnchanged {
+			t.Fatalf("SaveIssue of the same content = %+v, want unchanged", res)
 		}
-		var mu sync.Mutex
-		seen := map[int64]string{}
-		var wg sync.WaitGroup
+		if _, _, ok := next(t, s, "c1"); ok {
+			t.Error("an unchanged save made the target dirty")
+		}
+		changed := newIssue("g1", t0, 3)
+		if res := save(t, s, changed, deliveriesFor(changed, "c1", "c2", "c3")...); res.Status != bot.SaveUpdated {
+			t.Fatalf("SaveIssue = %+v, want SaveUpdated", res)
+		}
+		tg2, _, ok := next(t, s, "c1")
+		if !ok || tg2.Hash != changed.Hash() || tg2.DoneHash != tg.Hash {
+			t.Errorf("after the update: %+v, %v; want dirty with the new hash and the old DoneHash", tg2, ok)
+		}
+		if _, _, ok := next(t, s, "c3"); ok {
+			t.Error("an update gave the issue to channel c3, which never had it")
+		}
+		// Done with a stale hash (the issue changed while the channel
+		// was being brought in step): still dirty.
+		mark(t, s.TargetDone(ctx, is.ID, "c1", tg.Hash))
+		if _, _, ok := next(t, s, "c1"); !ok {
+			t.Error("TargetDone with an old hash made the target clean")
+		}
+		mark(t, s.TargetDone(ctx, is.ID, "c1", tg2.Hash))
+		if _, _, ok := next(t, s, "c1"); ok {
+			t.Error("TargetDone with the current hash left the target dirty")
+		}
+		wantNotFound(t, "TargetDone of an unknown target", s.TargetDone(ctx, is.ID, "c9", "x"))
+	})
+
+	t.Run("Withdraw", func(t *testing.T) {
+		s := open(t)
+		a := newIssue("a", t0.Add(-time.Hour), 1)
+		b := newIssue("b", t0, 1)
+		save(t, s, a, deliveriesFor(a, "c1")...)
+		save(t, s, b, deliveriesFor(b, "c1")...)
+		for _, is := range []*bot.Issue{a, b} {
+			mark(t, s.TargetDone(ctx, is.ID, "c1", is.Hash()))
+		}
+		mark(t, s.WithdrawIssue(ctx, feedA, "b"))
+		wantNotFound(t, "WithdrawIssue of an unknown issue", s.WithdrawIssue(ctx, feedA, "nope"))
+		tg, _, ok := next(t, s, "c1")
+		if !ok || tg.IssueID != b.ID || !tg.Withdrawn() {
+			t.Fatalf("NextTarget after the withdrawal = %+v, %v; want b, withdrawn", tg, ok)
+		}
+		if latest, err := s.LatestIssue(ctx); err != nil || latest.ID != a.ID {
+			t.Errorf("LatestIssue = %v, %v; want a (b is withdrawn)", latest, err)
+		}
+		if n, _ := s.CountIssues(ctx, ""); n != 1 {
+			t.Errorf("CountIssues = %d, want 1", n)
+		}
+		if hits, err := s.Search(ctx, bot.ParseQuery("harbour"), 10); err != nil || len(hits) != 1 || hits[0].IssueID != a.ID {
+			t.Errorf("Search = %+v, %v; want a's item only", hits, err)
+		}
+		if got, err := s.Issue(ctx, b.ID); err != nil || !got.Withdrawn {
+			t.Errorf("Issue(b) = %+v, %v; want it, marked withdrawn", got, err)
+		}
+		mark(t, s.TargetDone(ctx, b.ID, "c1", bot.HashWithdrawn))
+		if _, _, ok := next(t, s, "c1"); ok {
+			t.Error("withdrawn issue done: still dirty")
+		}
+		// Published again, unchanged: it comes back.
+		if res := save(t, s, newIssue("b", t0, 1), deliveriesFor(b, "c1")...); res.Status != bot.SaveUpdated {
+			t.Errorf("saving a withdrawn issue again = %+v, want SaveUpdated", res)
+		}
+		tg, _, ok = next(t, s, "c1")
+		if !ok || tg.Withdrawn() || tg.Hash != b.Hash() {
+			t.Errorf("after republishing: %+v, %v; want dirty, not withdrawn", tg, ok)
+		}
+		if latest, err := s.LatestIssue(ctx); err != nil || latest.ID != b.ID || latest.Withdrawn {
+			t.Errorf("LatestIssue after republishing = %v, %v; want b", latest, err)
+		}
+	})
+
+	t.Run("ChannelLeases", func(t *testing.T) {
+		s := open(t)
+		claim := func(owner string, now time.Time, stale time.Time) (bot.ChannelLease, bool) {
+			t.Helper()
+			l, ok, err := s.ClaimChannel(ctx, "c1", owner, now, lease, stale)
+			if err != nil {
+				t.Fatalf("ClaimChannel(%s): %v", owner, err)
+			}
+			return l, ok
+		}
+		old := t0.Add(-time.Hour)
+		mark(t, s.Heartbeat(ctx, "r1", "a", t0))
+		mark(t, s.Heartbeat(ctx, "r2", "b", t0))
+		if l, ok := claim("r1", t0, old); !ok || l.Owner != "r1" {
+			t.Fatalf("first claim = %+v, %v", l, ok)
+		}
+		l, ok := claim("r2", t0.Add(time.Second), old)
+		if ok || l.Owner != "r1" {
+			t.Fatalf("claim of a held channel = %+v, %v; want refused, naming r1", l, ok)
+		}
+		wantTime(t, "Until", l.Until, t0.Add(lease))
+		if l, ok := claim("r1", t0.Add(time.Minute), old); !ok {
+			t.Fatalf("renewal by the owner refused: %+v", l)
+		}
+		if _, ok := claim("r2", t0.Add(lease+time.Second), old); ok {
+			t.Error("claimed before the renewed lease ended")
+		}
+		// r1's heartbeat goes stale: r2 takes over before the lease ends.
+		if _, ok := claim("r2", t0.Add(2*time.Minute), t0.Add(time.Second)); !ok {
+			t.Error("lease of a replica with a stale heartbeat not taken over")
+		}
+		mark(t, s.ReleaseChannel(ctx, "c1", "r1")) // not r1's any more: no effect
+		if l, ok := claim("r1", t0.Add(2*time.Minute), old); ok {
+			t.Errorf("r1 took the channel back from r2: %+v", l)
+		}
+		mark(t, s.ReleaseChannel(ctx, "c1", "r2"))
+		if _, ok := claim("r1", t0.Add(2*time.Minute), old); !ok {
+			t.Error("released channel not claimable")
+		}
+		// Expired lease.
+		if _, ok := claim("r2", t0.Add(2*time.Minute+lease), old); !ok {
+			t.Error("expired lease not claimable")
+		}
+		// A dead replica released: its leases and heartbeat are gone.
+		mark(t, s.ReleaseReplica(ctx, "r2"))
+		if _, ok := claim("r1", t0.Add(3*time.Minute), old); !ok {
+			t.Error("lease of a released replica not claimable")
+		}
+		if rs, _ := s.Replicas(ctx, time.Time{}); len(rs) != 1 || rs[0].ID != "r1" {
+			t.Errorf("Replicas after ReleaseReplica(r2) = %+v, want r1 only", rs)
+		}
+	})
+
+	t.Run("DueChannelsSkipsLeased", func(t *testing.T) {
+		s := open(t)
+		is := newIssue("g1", t0, 0)
+		save(t, s, is, deliveriesFor(is, "c1", "c2")...)
+		mark(t, s.Heartbeat(ctx, "r2", "b", t0))
+		if _, ok, err := s.ClaimChannel(ctx, "c1", "r2", t0, lease, t0.Add(-time.Hour)); err != nil || !ok {
+			t.Fatalf("ClaimChannel: %v, %v", ok, err)
+		}
+		if got := due(t, s, "r1", t0, t0.Add(-time.Hour)); got != "[c2]" {
+			t.Errorf("DueChannels(r1) = %s, want [c2] (c1 is r2's)", got)
+		}
+		if got := due(t, s, "r2", t0, t0.Add(-time.Hour)); got != "[c1 c2]" {
+			t.Errorf("DueChannels(r2) = %s, want [c1 c2]", got)
+		}
+		if got := due(t, s, "r1", t0, t0.Add(time.Second)); got != "[c1 c2]" {
+			t.Errorf("DueChannels(r1) with r2 stale = %s, want [c1 c2]", got)
+		}
+		states, err := s.ChannelStates(ctx, t0, t0.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(states) != 2 || states[0].Channel != "c1" || states[0].LeaseOwner != "r2" || states[0].Dirty != 1 ||
+			states[0].Oldest.IssueID != is.ID || states[1].LeaseOwner != "" || !states[1].LastSent.IsZero() {
+			t.Errorf("ChannelStates = %+v", states)
+		}
+	})
+
+	t.Run("ConcurrentClaimsOneWinner", func(t *testing.T) {
+		s := open(t)
+		var (
+			mu      sync.Mutex
+			winners []string
+			wg      sync.WaitGroup
+		)
 		for w := range 6 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				owner := fmt.Sprintf("r%d", w)
-				for range 20 {
-					ds, err := s.ClaimDeliveries(ctx, owner, t0, lease, 3)
-					if err != nil {
-						t.Errorf("ClaimDeliveries(%s): %v", owner, err)
-						return
-					}
+				_, ok, err := s.ClaimChannel(ctx, "c1", owner, t0, lease, t0.Add(-time.Hour))
+				if err != nil {
+					t.Errorf("ClaimChannel(%s): %v", owner, err)
+					return
+				}
+				if ok {
 					mu.Lock()
-					for _, d := range ds {
-						if prev, dup := seen[d.ID]; dup {
-							t.Errorf("delivery %d claimed by %s and %s", d.ID, prev, owner)
-						}
-						seen[d.ID] = owner
-					}
+					winners = append(winners, owner)
 					mu.Unlock()
 				}
 			}()
 		}
 		wg.Wait()
-		// One lead per (issue, channel) is claimable: 4 issues × 12 channels.
-		if len(seen) != 48 {
-			t.Errorf("claimed %d deliveries in all, want 48", len(seen))
+		if len(winners) != 1 {
+			t.Errorf("winners %v, want exactly one", winners)
 		}
 	})
 }

@@ -44,9 +44,10 @@ func testReplicas(t *testing.T, open opener) {
 			t.Fatalf("ClaimFeed = %v, %v", ok, err)
 		}
 		f2, _, _ := s.ClaimFeed(ctx, "r2", t0, lease)
-		ds, err := s.ClaimDeliveries(ctx, "r1", t0, lease, 2)
-		if err != nil || len(ds) != 2 {
-			t.Fatalf("ClaimDeliveries = %v, %v", keys(ds), err)
+		for _, c := range []string{"c1", "c2"} {
+			if _, ok, err := s.ClaimChannel(ctx, c, "r1", t0, lease, t0.Add(-time.Hour)); !ok || err != nil {
+				t.Fatalf("ClaimChannel(%s) = %v, %v", c, ok, err)
+			}
 		}
 		mark(t, s.Heartbeat(ctx, "r1", "a", t0.Add(time.Second)))
 		mark(t, s.Heartbeat(ctx, "r2", "b", t0.Add(time.Second)))
@@ -54,19 +55,13 @@ func testReplicas(t *testing.T, open opener) {
 		want := map[string][2]int{"r1": {1, 2}, "r2": {1, 0}, "r3": {0, 0}}
 		checkLeases(t, s, "after claims", want)
 
-		mark(t, s.MarkSent(ctx, ds[0].ID, "ref"))
-		mark(t, s.MarkRetry(ctx, ds[1].ID, "later", t0.Add(time.Hour)))
+		mark(t, s.ReleaseChannel(ctx, "c1", "r1"))
 		mark(t, s.RecordPoll(ctx, f2.URL, bot.PollRecord{At: t0, NextPoll: t0.Add(time.Hour)}))
-		checkLeases(t, s, "after MarkSent, MarkRetry and RecordPoll", map[string][2]int{"r1": {1, 0}, "r2": {0, 0}, "r3": {0, 0}})
+		checkLeases(t, s, "after ReleaseChannel and RecordPoll", map[string][2]int{"r1": {1, 1}, "r2": {0, 0}, "r3": {0, 0}})
 
-		// r1 lives on but its feed lease has run out.
+		// r1 lives on but its leases have run out.
 		mark(t, s.Heartbeat(ctx, "r1", "a", t0.Add(lease+time.Second)))
-		checkLeases(t, s, "after r1's lease expired", map[string][2]int{"r1": {0, 0}, "r2": {0, 0}, "r3": {0, 0}})
-
-		d, _ := s.ClaimDeliveries(ctx, "r3", t0.Add(lease+time.Second), lease, 1)
-		mark(t, s.MarkFailed(ctx, d[0].ID, "gone"))
-		mark(t, s.Heartbeat(ctx, "r3", "c", t0.Add(lease+2*time.Second)))
-		checkLeases(t, s, "after MarkFailed", map[string][2]int{"r1": {0, 0}, "r2": {0, 0}, "r3": {0, 0}})
+		checkLeases(t, s, "after r1's leases expired", map[string][2]int{"r1": {0, 0}, "r2": {0, 0}, "r3": {0, 0}})
 	})
 }
 

@@ -10,18 +10,15 @@
 //   - A new feed's NextPoll is not after any present time.
 //   - RecordPoll of a failed poll keeps the title and the validators (ETag,
 //     Last-Modified); a successful one stores the validators as given.
-//     RecordPoll, MarkSent, MarkRetry and MarkFailed fail for an unknown
-//     feed or delivery.
+//     RecordPoll, MarkSent, MarkRetry, MarkFailed, MarkRemoved and
+//     TargetDone fail with ErrNotFound for an unknown feed, delivery or
+//     target.
 //   - SaveIssue sets is.ID whatever its outcome. A SaveUnchanged writes
-//     nothing, not even new deliveries.
-//   - A delivery saved without a State is StatePending. Deliveries lists
-//     newest created first.
-//   - ClaimDeliveries orders issues by Published, then ID; ParentRef is ""
-//     for Seq 0 itself. Attempts restart at 0 when a sent delivery becomes
-//     StateEdit.
-//   - MarkSent of a delivery whose issue was updated (new Hash) after the
-//     delivery was claimed leaves it StateEdit, with the new Ref: what was
-//     sent is already stale and must be edited.
+//     nothing, not even new targets. Deliveries lists newest created first.
+//   - Issue(id).Hash() equals the Hash saved (Target.Hash): the outbox
+//     records it when a channel is in step.
+//   - NextTarget orders issues by Published, then ID; a channel's
+//     deliveries come in Seq order.
 //   - Replicas counts, for each replica, the leases it owns that run past
 //     its last heartbeat. Heartbeat keeps the first heartbeat as Started.
 //   - Search ANDs terms and phrases, stems English words (porter-like:

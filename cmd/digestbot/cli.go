@@ -228,7 +228,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, e, *cfgPath, false, func(_ *config.Config, st bot.Store) error {
+	return withStore(ctx, e, *cfgPath, false, func(cfg *config.Config, st bot.Store) error {
 		now := time.Now()
 		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		states, err := st.Feeds(ctx)
@@ -259,8 +259,36 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "\nOutbox: %d pending, %d to edit, %d sent, %d failed\n",
-			counts[bot.StatePending], counts[bot.StateEdit], counts[bot.StateSent], counts[bot.StateFailed])
+		fmt.Fprintf(e.stdout, "\nOutbox: %d sent, %d failed, %d removed, %d in flight\n",
+			counts[bot.StateSent]+counts[bot.StateEdit], counts[bot.StateFailed], counts[bot.StateRemoved], counts[bot.StatePending])
+		_, chans := plan(cfg)
+		queues, err := bot.Queues(ctx, st, chans, now, 0)
+		if err != nil {
+			return err
+		}
+		if len(queues) > 0 {
+			fmt.Fprintln(e.stdout, "\nChannels:")
+			w = tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "CHANNEL\tPENDING\tISSUES\tIN PROGRESS\tLAST SENT\tWAITING")
+			for _, q := range queues {
+				progress, last := "-", "never"
+				if q.Issues > 0 {
+					progress = oneLine(fmt.Sprintf("#%d %s", q.InProgress.IssueID, q.InProgress.Title), 50)
+					if q.InProgress.Withdrawn() {
+						progress = fmt.Sprintf("#%d (withdrawn)", q.InProgress.IssueID)
+					}
+				}
+				if !q.LastSent.IsZero() {
+					last = bot.Ago(now.Sub(q.LastSent))
+				}
+				waiting := q.Waiting
+				if waiting == "" {
+					waiting = "-"
+				}
+				fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t%s\n", q.Channel, q.Pending, q.Issues, progress, last, oneLine(waiting, 120))
+			}
+			w.Flush()
+		}
 		failed, err := st.Deliveries(ctx, 20, bot.StateFailed)
 		if err != nil {
 			return err

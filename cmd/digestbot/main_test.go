@@ -61,7 +61,8 @@ func TestRunOnceDeliversOnce(t *testing.T) {
 		t.Fatalf("second run: exit %d, printed %q (%s)", code, out, stderr)
 	}
 	code, out, _ = digestbot(t, vars, "status")
-	if code != 0 || !strings.Contains(out, "0 pending, 0 to edit, 7 sent, 0 failed") || !strings.Contains(out, "sample-feed.xml  3") {
+	if code != 0 || !strings.Contains(out, "Outbox: 7 sent, 0 failed, 0 removed, 0 in flight") ||
+		!regexp.MustCompile(`(?m)^console +0 +0 +- +just now +-$`).MatchString(out) || !strings.Contains(out, "sample-feed.xml  3") {
 		t.Errorf("status: exit %d\n%s", code, out)
 	}
 }

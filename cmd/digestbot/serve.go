@@ -155,6 +155,7 @@ func (a *app) runOnce(ctx context.Context) error {
 	if err := a.poller.Register(ctx); err != nil {
 		return err
 	}
+	a.releaseDeadReplicas(ctx)
 	var failed []error
 	if a.pusher != nil {
 		if _, err := a.pusher.ProcessDue(ctx); err != nil {
@@ -188,6 +189,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err := a.poller.Register(ctx); err != nil {
 		return err
 	}
+	a.releaseDeadReplicas(ctx)
 	var ready atomic.Bool
 	srv, ln, err := a.httpServer(&ready)
 	if err != nil {
@@ -217,7 +219,7 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	start("heartbeat", a.heartbeat)
 	start("poller", func(ctx context.Context) error { return a.poller.Run(ctx, nil) })
-	start("outbox", func(ctx context.Context) error { return a.outbox.Run(ctx, a.wake, 5*time.Second) })
+	start("outbox", func(ctx context.Context) error { return a.outbox.Run(ctx, a.wake, bot.DefaultPoll) })
 	if a.pusher != nil {
 		start("push", func(ctx context.Context) error { return a.pusher.Run(ctx, a.pushWake, 5*time.Second) })
 	}
@@ -255,12 +257,17 @@ func (a *app) serve(ctx context.Context) error {
 	return nil
 }
 
+// heartbeatEvery is how often a replica records that it is alive.
+const heartbeatEvery = 5 * time.Second
+
 func (a *app) heartbeat(ctx context.Context) error {
 	info := fmt.Sprintf("digestbot %s", version)
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		info += " " + bi.GoVersion
 	}
-	t := time.NewTicker(30 * time.Second)
+	// Often enough that other replicas take over this one's channels within
+	// bot.DefaultStaleAfter of its death.
+	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
 	for {
 		if err := a.store.Heartbeat(ctx, a.poller.Owner, info, time.Now()); err != nil && ctx.Err() == nil {
