@@ -129,13 +129,13 @@ type ChannelLease struct {
 
 // ChannelState summarises one channel's queue for status.
 type ChannelState struct {
-	Channel     string
-	Dirty       int       // issues not in step
-	Oldest      Target    // the issue in progress (zero when Dirty is 0)
-	LastSent    time.Time // when a post was last sent or edited, zero if never
-	LeaseOwner  string    // "" when no live lease
-	LeaseUntil  time.Time
-	LeaseStale  bool // the owner's heartbeat is stale: the lease can be taken over
+	Channel    string
+	Dirty      int       // issues not in step
+	Oldest     Target    // the issue in progress (zero when Dirty is 0)
+	LastSent   time.Time // when a post was last sent or edited, zero if never
+	LeaseOwner string    // "" when no live lease
+	LeaseUntil time.Time
+	LeaseStale bool // the owner's heartbeat is stale: the lease can be taken over
 }
 
 // Replica is one running digestbot process sharing a store.
