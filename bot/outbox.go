@@ -59,6 +59,8 @@ type Outbox struct {
 	// StaleAfter is how old a replica's heartbeat may be before its leases
 	// are taken over; 0: DefaultStaleAfter.
 	StaleAfter time.Duration
+	// Alerts is told about posts given up and store failures; nil: nobody.
+	Alerts *Alerts
 }
 
 func (o *Outbox) now() time.Time {
@@ -163,6 +165,7 @@ func (o *Outbox) SendDue(ctx context.Context) (SendStats, error) {
 			stats.add(st)
 			if err != nil {
 				errs = append(errs, err)
+				o.Alerts.StoreFailed(ctx, err)
 			}
 		}()
 	}
@@ -200,6 +203,7 @@ func (o *Outbox) Run(ctx context.Context, wake <-chan struct{}, poll time.Durati
 		due, err := o.Store.DueChannels(ctx, o.Owner, now, o.staleBefore(now))
 		if err != nil && ctx.Err() == nil {
 			o.log().Error("outbox_failed", slog.Any("error", err), slog.String("hint", "the database is unreachable or failing; delivery resumes when it answers"))
+			o.Alerts.StoreFailed(ctx, err)
 		}
 		for _, id := range due {
 			ch, ok := o.channel(id)
@@ -227,6 +231,7 @@ func (o *Outbox) Run(ctx context.Context, wake <-chan struct{}, poll time.Durati
 			delete(notBefore, e.channel)
 			if e.err != nil && ctx.Err() == nil {
 				o.log().Error("outbox_failed", slog.String("channel", e.channel), slog.Any("error", e.err))
+				o.Alerts.StoreFailed(ctx, e.err)
 				notBefore[e.channel] = o.now().Add(poll)
 			} else if !e.wait.IsZero() {
 				notBefore[e.channel] = e.wait
@@ -521,17 +526,20 @@ func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, r
 				st.Deleted++
 			}
 			o.observer().Delivered(ch.Platform, result)
+			o.Alerts.StoreOK(ctx)
+			o.Alerts.PostSent(ctx, ch)
 			alog.Info("post_"+result, slog.String("ref", ref))
 			continue
 		}
 		if errors.Is(err, ErrPermanent) || d.Attempts >= o.maxAttempts() {
-			if serr := o.Store.MarkFailed(rctx, d.ID, err.Error()); serr != nil {
+			if serr := o.Store.MarkFailed(rctx, d.ID, RedactText(err.Error())); serr != nil {
 				return time.Time{}, fmt.Errorf("bot: record failure of delivery %d: %w", d.ID, serr)
 			}
 			st.Failed++
 			o.observer().Delivered(ch.Platform, "failed")
-			alog.Error("post_failed", slog.Any("error", err),
-				slog.String("hint", "see `digestbot status` for every failed post; fix the cause named in the error"))
+			alog.Error("post_failed", slog.String("error", RedactText(err.Error())),
+				slog.String("hint", fmt.Sprintf("fix the cause named in the error, then `digestbot retry %d`; `digestbot status` lists every failed post", d.ID)))
+			o.Alerts.PostGivenUp(ctx, d, ch, err)
 			continue
 		}
 		wait := Backoff(retryBase, d.Attempts, retryCap)
@@ -540,7 +548,7 @@ func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, r
 			wait = ra
 		}
 		next := o.now().Add(wait)
-		if serr := o.Store.MarkRetry(rctx, d.ID, err.Error(), next); serr != nil {
+		if serr := o.Store.MarkRetry(rctx, d.ID, RedactText(err.Error()), next); serr != nil {
 			return time.Time{}, fmt.Errorf("bot: record retry of delivery %d: %w", d.ID, serr)
 		}
 		st.Retried++

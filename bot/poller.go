@@ -49,6 +49,9 @@ type Poller struct {
 	// Pushes, when set, names issues withdrawn by a push (Ghost
 	// unpublished or deleted) that a poll must not bring back.
 	Pushes PushStore
+	// Alerts is told about failing feeds, issues without a roundup and
+	// store failures; nil: nobody is told.
+	Alerts *Alerts
 }
 
 func (p *Poller) now() time.Time {
@@ -191,6 +194,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 			rec.Err = RedactText(err.Error())
 			rec.NextPoll = start.Add(MinInterval)
 			_ = p.Store.RecordPoll(context.WithoutCancel(ctx), f.URL, rec)
+			p.Alerts.StoreFailed(ctx, err)
 			return out, &storeError{err}
 		}
 		rec.Title, rec.ETag, rec.LastModified = res.Title, res.ETag, res.LastModified
@@ -204,7 +208,14 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 			slog.Int("updated", out.Updated), slog.Int("queued", out.Queued))
 	}
 	if rerr := p.Store.RecordPoll(ctx, f.URL, rec); rerr != nil {
+		p.Alerts.StoreFailed(ctx, rerr)
 		return out, &storeError{fmt.Errorf("bot: record poll of %s: %w", RedactURL(f.URL), rerr)}
+	}
+	p.Alerts.StoreOK(ctx)
+	if errors.Is(err, ErrNotModified) {
+		p.Alerts.FeedPolled(ctx, f, plan.Name, nil, rec.NextPoll)
+	} else {
+		p.Alerts.FeedPolled(ctx, f, plan.Name, err, rec.NextPoll)
 	}
 	if (out.Inserted > 0 || out.Updated > 0) && p.Queued != nil {
 		p.Queued()
@@ -284,11 +295,25 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 		case SaveInserted:
 			out.Inserted++
 			out.Queued += len(ds)
+			if len(ds) > 0 {
+				p.Alerts.IssueArchived(ctx, is, hadRoundup(issues, is))
+			}
 		case SaveUpdated:
 			out.Updated++ // sent posts were marked for edit
 		}
 	}
 	return out, nil
+}
+
+// hadRoundup reports whether another issue of the same fetch has a
+// roundup: the feed's earlier issues had one.
+func hadRoundup(issues []*Issue, is *Issue) bool {
+	for _, o := range issues {
+		if o != is && o.Split && len(o.Roundup) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Deliveries returns the outbox rows an issue needs in the given channels.
@@ -324,6 +349,7 @@ func (p *Poller) Run(ctx context.Context, wake <-chan struct{}) error {
 		_, perr := p.PollDue(ctx)
 		if perr != nil && ctx.Err() == nil {
 			p.log().Error("poll_failed", slog.Any("error", perr))
+			p.Alerts.StoreFailed(ctx, perr)
 		}
 		wait := MinInterval
 		if t, ok, err := p.Store.NextFeedDue(ctx); err == nil && ok {

@@ -250,6 +250,10 @@ type Store interface {
 	// message posted for it is deleted or kept per channel. A withdrawn
 	// issue saved again comes back. ErrNotFound when unknown.
 	WithdrawIssue(ctx context.Context, feed, guid string) error
+	// RetryDelivery makes a failed delivery pending again, its Attempts
+	// reset to 0, due at now (`digestbot retry ID`). ErrNotFound for an
+	// unknown id; an error for a delivery that is not StateFailed.
+	RetryDelivery(ctx context.Context, id int64, now time.Time) error
 
 	// Heartbeat records that replica id is alive at now.
 	Heartbeat(ctx context.Context, id, info string, now time.Time) error

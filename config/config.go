@@ -38,6 +38,10 @@ type Config struct {
 	EditorsChannel string `yaml:"editors_channel" help:"Name of a channel that receives a preview of how a scheduled Ghost post will be split; empty: no previews."`
 	Ghost          Ghost  `yaml:"ghost"`
 
+	// Alerts: trouble told to a person in chat.
+	AlertsChannel   string `yaml:"alerts_channel" help:"Where alerts go (a feed failing, a post given up, an issue without its roundup, the database refusing writes): the name of a channel (as in channels, or slack / discord for the quick-start ones), or slack:C0123ABCD or discord:<channel id>. Empty: alerts only in the log."`
+	AlertsFailAfter int    `yaml:"alerts_fail_after" help:"Failed polls in a row after which a feed counts as failing and is reported in alerts_channel."`
+
 	// Egress policy (feeds.Egress).
 	AllowPrivateFeeds bool     `yaml:"allow_private_feeds" help:"Let the feeds of this file and the environment (not those subscribed from chat) reach any address, private ones included (loopback, private, link-local…)."`
 	AllowPrivateHosts []string `yaml:"allow_private_hosts" help:"Private hosts every feed may reach, including feeds subscribed from chat: host names, IP addresses or CIDR prefixes such as 10.1.0.0/16; comma-separated in the environment."`
@@ -151,7 +155,7 @@ type Discord struct {
 // Default returns the settings used when neither file nor environment
 // says otherwise.
 func Default() *Config {
-	return &Config{
+	c := &Config{
 		DB:            "digestbot.db",
 		HTTPAddr:      ":8080",
 		LogLevel:      "info",
@@ -164,4 +168,6 @@ func Default() *Config {
 		Slack:         Slack{Layout: defaultLayout, APIURL: defaultSlackAPI, Replies: RepliesEphemeral},
 		Discord:       Discord{Layout: defaultLayout, APIURL: defaultDiscordAPI, Replies: RepliesEphemeral},
 	}
+	c.AlertsFailAfter = 3
+	return c
 }

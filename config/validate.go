@@ -67,6 +67,7 @@ func (c *Config) Validate() error {
 	c.validateSlack(&ps)
 	c.validateDiscord(&ps)
 	c.validateChannels(&ps, chans)
+	c.validateAlerts(&ps)
 	c.validatePush(&ps, chans)
 	return errors.Join(ps...)
 }

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Replicas", func(t *testing.T) { testReplicas(t, fresh) })
 	t.Run("Search", func(t *testing.T) { testSearch(t, fresh) })
 	t.Run("Push", func(t *testing.T) { testPush(t, fresh) })
+	t.Run("Retry", func(t *testing.T) { testRetry(t, fresh) })
 }
 
 type opener = func(t *testing.T) bot.Store

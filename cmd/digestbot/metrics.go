@@ -8,10 +8,11 @@ import (
 
 // metrics implements bot.Observer with Prometheus collectors.
 type metrics struct {
-	polls    *prometheus.CounterVec
-	pollTime *prometheus.HistogramVec
-	posts    *prometheus.CounterVec
-	commands *prometheus.HistogramVec
+	polls     *prometheus.CounterVec
+	pollTime  *prometheus.HistogramVec
+	posts     *prometheus.CounterVec
+	commands  *prometheus.HistogramVec
+	incidents *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -35,7 +36,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2.5, 12),
 		}, []string{"platform", "command"}),
 	}
-	reg.MustRegister(m.polls, m.pollTime, m.posts, m.commands)
+	m.incidents = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "digestbot_incidents_total",
+		Help: "Alert incidents by kind (feed_failing, post_given_up, no_roundup, store_refusing_writes) and event: opened, closed, or held (a notice over the hourly limit).",
+	}, []string{"kind", "event"})
+	reg.MustRegister(m.polls, m.pollTime, m.posts, m.commands, m.incidents)
 	return m
 }
 
@@ -44,6 +49,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 func (m *metrics) Polled(_, result string, d time.Duration) {
 	m.polls.WithLabelValues(result).Inc()
 	m.pollTime.WithLabelValues(result).Observe(d.Seconds())
+}
+
+// Incident counts an alert incident's event (bot.Alerts.Observe).
+func (m *metrics) Incident(kind, event string) {
+	m.incidents.WithLabelValues(kind, event).Inc()
 }
 
 // Delivered implements bot.Observer.

@@ -48,6 +48,7 @@ type app struct {
 	pusher   *bot.Pusher
 	pushWake chan struct{}
 	routes   map[string]http.Handler // POST routes beside the platforms'
+	alerts   *bot.Alerts
 }
 
 func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) (*app, error) {
@@ -79,15 +80,21 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 		}
 	}
 	fetcher := newFetcher(cfg, log)
+	a.alerts, err = buildAlerts(cfg, log, pubs, a.metrics)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.poller = &bot.Poller{
-		Store: st, Source: fetcher, Feeds: feedPlans, Owner: owner,
+		Alerts: a.alerts,
+		Store:  st, Source: fetcher, Feeds: feedPlans, Owner: owner,
 		Logger: log, Observer: a.metrics,
 		Queued: func() { a.notify(); a.service.ArchiveChanged() },
 	}
 	a.outbox = &bot.Outbox{
 		Store: st, Publishers: pubs, Channels: chans, Owner: owner,
 		MaxAttempts: cfg.Outbox.MaxAttempts, Batch: cfg.Outbox.Batch,
-		Logger: log, Observer: a.metrics,
+		Logger: log, Observer: a.metrics, Alerts: a.alerts,
 	}
 	a.buildPush(fetcher, pubs, chans)
 	return a, nil
@@ -272,6 +279,9 @@ func (a *app) heartbeat(ctx context.Context) error {
 	for {
 		if err := a.store.Heartbeat(ctx, a.poller.Owner, info, time.Now()); err != nil && ctx.Err() == nil {
 			a.log.Warn("heartbeat_failed", slog.Any("error", err))
+			a.alerts.StoreFailed(ctx, err)
+		} else if err == nil {
+			a.alerts.StoreOK(ctx)
 		}
 		select {
 		case <-ctx.Done():
@@ -297,6 +307,10 @@ func (a *app) httpServer(ready *atomic.Bool) (*http.Server, net.Listener, error)
 		defer cancel()
 		if !ready.Load() {
 			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
+			return
+		}
+		if re := a.alerts.StoreError(); re != nil {
+			http.Error(w, "the database refuses writes: "+re.Reason+": "+re.Hint, http.StatusServiceUnavailable)
 			return
 		}
 		if _, err := a.store.DeliveryCounts(ctx); err != nil {
