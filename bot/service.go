@@ -23,7 +23,6 @@ const (
 // the Slack, Discord and console adapters hand commands to.
 type Service struct {
 	Store  Store
-	Feeds  []FeedPlan
 	Logger *slog.Logger
 	Now    func() time.Time
 	// CacheTTL is how long a search reply is reused for the same query;

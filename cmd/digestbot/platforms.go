@@ -16,8 +16,8 @@ import (
 // buildSlack wires the Slack publisher and, as configured, the slash
 // command endpoint (HTTP) or a Socket Mode connection. nil when Slack is
 // not configured.
-func buildSlack(cfg *config.Config, log *slog.Logger, mux *bot.Mux, _ *bot.Service, _ bool) (*platform, error) {
-	s := cfg.Slack
+func buildSlack(deps platformDeps) (*platform, error) {
+	s, log, mux := deps.cfg.Slack, deps.log, deps.service.Mux()
 	if s.BotToken == "" && s.SigningSecret == "" {
 		return nil, nil
 	}
@@ -51,8 +51,8 @@ func buildSlack(cfg *config.Config, log *slog.Logger, mux *bot.Mux, _ *bot.Servi
 
 // buildDiscord wires the Discord publisher (bot or webhook) and, as
 // configured, the gateway or the HTTP interactions endpoint.
-func buildDiscord(cfg *config.Config, log *slog.Logger, mux *bot.Mux, svc *bot.Service, _ bool) (*platform, error) {
-	d := cfg.Discord
+func buildDiscord(deps platformDeps) (*platform, error) {
+	d, log, mux, svc := deps.cfg.Discord, deps.log, deps.service.Mux(), deps.service
 	if d.BotToken == "" && d.WebhookURL == "" && d.PublicKey == "" {
 		return nil, nil
 	}

@@ -64,11 +64,10 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 		cfg: cfg, log: log, store: st, registry: reg, metrics: newMetrics(reg),
 		wake: make(chan struct{}, 1),
 	}
-	a.service = &bot.Service{Store: st, Feeds: feedPlans, Logger: log}
-	mux := a.service.Mux()
-	mux.Observe(a.metrics.Commanded)
+	a.service = &bot.Service{Store: st, Logger: log}
+	a.service.Mux().Observe(a.metrics.Commanded)
 
-	a.plats, err = buildPlatforms(cfg, e, log, mux, a.service)
+	a.plats, err = buildPlatforms(platformDeps{cfg: cfg, log: log, service: a.service}, e, chans)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -108,8 +107,21 @@ func (a *app) notify() {
 	}
 }
 
-func buildPlatforms(cfg *config.Config, e env, log *slog.Logger, mux *bot.Mux, svc *bot.Service) ([]platform, error) {
-	_, chans := plan(cfg)
+// platformDeps is what every platform builder is given: a new chat
+// platform adds one builder taking it.
+type platformDeps struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	service *bot.Service // its Mux answers commands; it also completes search queries
+}
+
+// platformBuilders build the chat platforms; each returns nil when its
+// platform is not configured.
+var platformBuilders = []func(platformDeps) (*platform, error){buildSlack, buildDiscord}
+
+// buildPlatforms builds the configured chat platforms, and the console
+// when a channel prints to standard output.
+func buildPlatforms(d platformDeps, e env, chans []bot.Channel) ([]platform, error) {
 	used := map[string]bool{}
 	for _, ch := range chans {
 		used[ch.Platform] = true
@@ -118,8 +130,8 @@ func buildPlatforms(cfg *config.Config, e env, log *slog.Logger, mux *bot.Mux, s
 	if used[config.PlatformConsole] {
 		out = append(out, platform{name: config.PlatformConsole, publisher: consolePublisher(e)})
 	}
-	for _, build := range []func(*config.Config, *slog.Logger, *bot.Mux, *bot.Service, bool) (*platform, error){buildSlack, buildDiscord} {
-		p, err := build(cfg, log, mux, svc, false)
+	for _, build := range platformBuilders {
+		p, err := build(d)
 		if err != nil {
 			return nil, err
 		}
