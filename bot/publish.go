@@ -30,11 +30,14 @@ type Channel struct {
 	Platform string // name of the Publisher that serves it: "slack", "discord", "console"
 	Target   string // the platform's own address: a channel id, a webhook URL name...
 	Layout   Layout
-	Name     string // the newsletter name shown in footers; "" to use the feed title
 	// OnRemove says what happens to a message whose post left the issue (a
 	// roundup item removed, the issue withdrawn): deleted (OnRemoveDelete,
 	// the default) or left as it is (OnRemoveKeep).
 	OnRemove OnRemove
+	// Forum says the channel is a Discord forum (channels[].forum): each
+	// issue opens a forum post. Bot tokens detect forums themselves; a
+	// webhook's channel needs it said.
+	Forum bool
 }
 
 // OnRemove is a channel's policy for messages whose post is gone.
@@ -146,7 +149,9 @@ func PostHash(p Post, ch Channel) string {
 		Published                                 time.Time
 		Layout                                    Layout
 		Stories                                   []Story
-	}{p.Part, is.Newsletter, ch.Name, is.Title, is.Link, "", "", is.Published.UTC(), ch.Layout, p.Stories()}
+	}{p.Part, is.Newsletter, "", is.Title, is.Link, "", "", is.Published.UTC(), ch.Layout, p.Stories()}
+	// Name was a channel's newsletter name, never set: kept empty so that
+	// stored hashes stay valid.
 	if p.Part == PartLead {
 		content.Standfirst, content.Image = is.Standfirst, is.Image
 	}

@@ -87,10 +87,7 @@ func (r Responder) Respond(_ context.Context, rep bot.Reply) error {
 func FormatPost(p bot.Post, ch bot.Channel, prefix string) string {
 	var b strings.Builder
 	is := p.Issue
-	name := ch.Name
-	if name == "" {
-		name = is.Newsletter
-	}
+	name := is.Newsletter
 	switch p.Part {
 	case bot.PartLead:
 		head := prefix + clean(name)

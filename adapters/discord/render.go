@@ -38,14 +38,10 @@ func renderPost(m bot.Message) []*discordgo.MessageEmbed {
 	}
 }
 
-// newsletterName is the footer: the channel's name for the newsletter, else
-// the feed's title.
+// newsletterName is the footer: the newsletter's name (feeds[].name, else
+// the feed's title).
 func newsletterName(m bot.Message) string {
-	name := m.Channel.Name
-	if name == "" {
-		name = m.Post.Issue.Newsletter
-	}
-	return cut(plainText(strings.TrimSpace(name)), maxFooter/8)
+	return cut(plainText(strings.TrimSpace(m.Post.Issue.Newsletter)), maxFooter/8)
 }
 
 // renderLead is the lead post: title linking to the issue, the standfirst

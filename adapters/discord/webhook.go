@@ -40,7 +40,7 @@ func (c *Client) publishWebhook(ctx context.Context, m bot.Message) (string, err
 	}
 
 	c.mu.Lock()
-	forum := c.hookForum
+	forum := c.hookForum || m.Channel.Forum // discord.forum, channels[].forum
 	c.mu.Unlock()
 	if m.Post.Part == bot.PartLead && forum {
 		body.ThreadName = threadName(m.Post.Issue.Title)
@@ -138,7 +138,7 @@ func (c *Client) findWebhookSent(ctx context.Context, m bot.Message, threadID st
 		return ref{}, false
 	}
 	c.mu.Lock()
-	forum := c.hookForum
+	forum := c.hookForum || m.Channel.Forum // discord.forum, channels[].forum
 	c.mu.Unlock()
 	if m.Post.Part == bot.PartLead && (forum || info.forum()) {
 		return c.findForumPost(ctx, info, m.Key)

@@ -102,6 +102,22 @@ func TestWebhookPublish(t *testing.T) {
 	}
 }
 
+// channels[].forum reaches the adapter: a forum channel named in the
+// channel entry opens a post with the first call, as discord.forum does.
+func TestWebhookForumFromChannel(t *testing.T) {
+	env := webhookEnv(t, false, false, forumChannel)
+	ch := hookChannel()
+	ch.Forum = true
+	refs := publishIssue(t, env.c, testIssue(), ch)
+	if want := "1001/1001/t 1001/1002/t 1001/1003/t 1001/1004/t"; strings.Join(refs, " ") != want {
+		t.Errorf("refs = %v, want %s", refs, want)
+	}
+	posts := env.f.Requests("POST", "webhooks/")
+	if len(posts) != 4 || !strings.Contains(string(posts[0].Body), `"thread_name"`) {
+		t.Errorf("%d webhook posts, the first %s: want 4, the first opening the forum post", len(posts), posts[0].Body)
+	}
+}
+
 func TestWebhookEdit(t *testing.T) {
 	env := webhookEnv(t, false, true, forumChannel)
 	is := testIssue()

@@ -76,7 +76,7 @@ func renderMessage(m bot.Message) (rendered, error) {
 func renderLead(is *bot.Issue, ch bot.Channel) rendered {
 	title := strings.TrimSpace(is.Title)
 	if title == "" {
-		title = newsletterName(is, ch)
+		title = newsletterName(is)
 	}
 	blocks := []slack.Block{header(title)}
 	if sf := strings.TrimSpace(is.Standfirst); sf != "" {
@@ -100,7 +100,7 @@ func renderLead(is *bot.Issue, ch bot.Channel) rendered {
 	if b := readButton(is); b != nil {
 		blocks = append(blocks, b)
 	}
-	blocks = append(blocks, contextLine(newsletterName(is, ch), dateOf(is)))
+	blocks = append(blocks, contextLine(newsletterName(is), dateOf(is)))
 
 	fallback := title
 	if sf := strings.TrimSpace(is.Standfirst); sf != "" {
@@ -127,7 +127,7 @@ func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
 		ctx = append(ctx, escapeText(cutPlain(story.Section, 200)))
 	}
 	ctx = append(ctx, "Roundup") // never "3 of 6": an item's message must not change when a sibling goes
-	if name := newsletterName(is, ch); name != "" {
+	if name := newsletterName(is); name != "" {
 		ctx = append(ctx, escapeText(cutPlain(name, 200)))
 	}
 	blocks = append(blocks, contextBlock(strings.Join(ctx, " · ")))
@@ -141,14 +141,14 @@ func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
 func renderCombined(is *bot.Issue, ch bot.Channel) rendered {
 	title := strings.TrimSpace(is.Title)
 	if title == "" {
-		title = newsletterName(is, ch)
+		title = newsletterName(is)
 	}
 	blocks := []slack.Block{header("Roundup: " + title)}
 	var tail []slack.Block
 	if b := readButton(is); b != nil {
 		tail = append(tail, b)
 	}
-	tail = append(tail, contextLine(newsletterName(is, ch), dateOf(is)))
+	tail = append(tail, contextLine(newsletterName(is), dateOf(is)))
 	room := maxBlocks - len(blocks) - len(tail)
 
 	items := make([]string, 0, len(is.Roundup))
@@ -228,10 +228,9 @@ func ones(n int) []int {
 	return out
 }
 
-func newsletterName(is *bot.Issue, ch bot.Channel) string {
-	if n := strings.TrimSpace(ch.Name); n != "" {
-		return n
-	}
+// newsletterName is the newsletter's name (feeds[].name, else the feed's
+// title).
+func newsletterName(is *bot.Issue) string {
 	return strings.TrimSpace(is.Newsletter)
 }
 

@@ -42,10 +42,10 @@ func TestRenderGolden(t *testing.T) {
 		{"lead", testMessage(is, bot.LayoutThread, bot.PartLead, 0)},
 		{"roundup_item", testMessage(is, bot.LayoutThread, bot.PartRoundup, 0)},
 		{"combined", testMessage(is, bot.LayoutCombined, bot.PartCombined, 0)},
-		{"lead_named_channel", func() bot.Message {
-			m := testMessage(is, bot.LayoutSeparate, bot.PartLead, 0)
-			m.Channel.Name = "Team digest"
-			return m
+		{"lead_named_channel", func() bot.Message { // feeds[].name
+			named := *is
+			named.Newsletter = "Team digest"
+			return testMessage(&named, bot.LayoutSeparate, bot.PartLead, 0)
 		}()},
 	}
 	for _, tt := range tests {
