@@ -53,12 +53,19 @@ type Section struct {
 	Meta  string // a context line: date, part, status
 	Text  string // body, plain text; paragraphs separated by blank lines
 	Links []Link // further links, e.g. roundup items' sources
+	// Bold lists byte ranges of Text to show in bold: the words a search
+	// matched. Adapters that cut Text keep the ranges that remain whole.
+	Bold []Range
+	// Share names the story the section shows, for a "Share in channel"
+	// button; the zero StoryRef for none.
+	Share StoryRef
 }
 
 // Link is a labelled URL inside a Section.
 type Link struct {
-	Text string
-	URL  string
+	Text  string
+	URL   string
+	Share StoryRef // the story the link stands for, for a Share button; zero for none
 }
 
 // Responder is how a handler answers. Each adapter implements it: inline

@@ -38,6 +38,9 @@ type Channel struct {
 	// issue opens a forum post. Bot tokens detect forums themselves; a
 	// webhook's channel needs it said.
 	Forum bool
+	// DM is true for a user's direct messages (see DMChannel): Target is
+	// the user id and the publisher opens the conversation.
+	DM bool
 }
 
 // OnRemove is a channel's policy for messages whose post is gone.

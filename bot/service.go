@@ -244,26 +244,54 @@ func SearchReply(q Query, hits []Hit) Reply {
 		r.Note = fmt.Sprintf("Showing the top %d. Add words, a \"phrase\" or -word to narrow it down.", MaxSearchHits)
 	}
 	for _, h := range hits {
-		meta := []string{}
-		if !h.Published.IsZero() {
-			meta = append(meta, h.Published.UTC().Format("2 Jan 2006"))
-		}
-		if h.Part == PartLead {
-			meta = append(meta, "lead story")
-		} else {
-			meta = append(meta, fmt.Sprintf("roundup item %d", h.Item+1))
-		}
-		snippet := h.Snippet
-		if snippet == "" {
-			snippet = h.Text
-		}
-		sec := Section{Title: h.IssueTitle, URL: h.IssueLink, Meta: strings.Join(meta, " · "), Text: cut(snippet, maxSnippetRunes)}
+		r.Sections = append(r.Sections, hitSection(q, h))
+	}
+	return r
+}
+
+// hitSection shows one hit: a lead under its issue's headline, a roundup
+// item under its own opening words (or link text) linking to its source;
+// the issue's title and date in the context line; the matched words bold.
+func hitSection(q Query, h Hit) Section {
+	date := ""
+	if !h.Published.IsZero() {
+		date = h.Published.UTC().Format("2 Jan 2006")
+	}
+	snippet := h.Snippet
+	if snippet == "" {
+		snippet = h.Text
+	}
+	text := cut(snippet, maxSnippetRunes)
+	sec := Section{Text: text, Bold: Highlight(q, text), Share: StoryRef{IssueID: h.IssueID, Part: h.Part, Item: h.Item}}
+	if h.Part == PartLead {
+		sec.Title, sec.URL = h.IssueTitle, h.IssueLink
+		sec.Meta = joinMeta("Lead story", date)
 		if h.URL != "" && h.URL != h.IssueLink {
 			sec.Links = []Link{{Text: "Source", URL: h.URL}}
 		}
-		r.Sections = append(r.Sections, sec)
+		return sec
 	}
-	return r
+	if len(h.Story.Paragraphs) > 0 {
+		sec.Title = ItemTitle(h.Story)
+	} else {
+		sec.Title = openingWords(h.Text)
+	}
+	sec.URL = h.URL
+	sec.Meta = joinMeta(fmt.Sprintf("Roundup item %d of %s", h.Item+1, cut(h.IssueTitle, 100)), date)
+	if h.IssueLink != "" && h.IssueLink != h.URL {
+		sec.Links = []Link{{Text: "Read the issue", URL: h.IssueLink}}
+	}
+	return sec
+}
+
+func joinMeta(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, " · ")
 }
 
 func (s *Service) feeds(ctx context.Context, w Responder, c Command) {

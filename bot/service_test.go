@@ -76,7 +76,7 @@ func TestServiceCommands(t *testing.T) {
 	}{
 		{"latest", []string{"Drought in the north", "Wells ran dry.", "Roundup (2)", "Cambodia signs a water treaty.", "20 Nov 2025"}, false},
 		{"search cambodia", []string{"Search: cambodia", "Floods in the delta", "Drought in the north"}, false},
-		{`search "water treaty"`, []string{"Drought in the north", "roundup item 1", "https://r.example.com/2"}, false},
+		{`search "water treaty"`, []string{"Drought in the north", "Roundup item 1 of Drought in the north", "Cambodia signs a water treaty", "https://r.example.com/2"}, false},
 		{"search cambodia -treaty", []string{"Floods in the delta"}, false},
 		{"search zzzz", []string{"No stories match"}, false},
 		{"search", []string{"Search for what?"}, true},

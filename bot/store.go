@@ -97,6 +97,7 @@ type Hit struct {
 	Text       string
 	Snippet    string // a short plain-text extract around the match, "…" where cut
 	URL        string // the story's source link, else the issue's link
+	Story      Story  // the story with its spans, when the store loads it (zero otherwise)
 }
 
 // Target is one issue kept in step in one channel: its posts there must

@@ -48,6 +48,7 @@ package postgres
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -231,7 +232,7 @@ func (s *Store) loadHits(ctx context.Context, tq tsQuery, cs []bot.Match) ([]bot
 	}
 	// $1 and $2 as in the tiers' queries; only the positive words follow.
 	rows, err := s.pool.Query(ctx, `
-		SELECT s.id, s.part, s.item, s.text, s.url, i.id, i.guid, i.title, i.link, i.published,
+		SELECT s.id, s.part, s.item, s.text, s.url, s.rich, i.id, i.guid, i.title, i.link, i.published,
 			ts_headline('digestbot_english'::regconfig, s.text, `+tq.positive+`, '`+headlineOptions+`')
 		FROM stories s JOIN issues i ON i.id = s.issue_id
 		WHERE s.id = ANY($1) LIMIT $2`, append([]any{ids, len(ids)}, tq.args[:tq.npos]...)...)
@@ -245,9 +246,14 @@ func (s *Store) loadHits(ctx context.Context, tq tsQuery, cs []bot.Match) ([]bot
 		part     string
 		url      string
 		headline string
+		rich     []byte
 	)
-	_, err = pgx.ForEachRow(rows, []any{&id, &part, &h.Item, &h.Text, &url, &h.IssueID, &h.IssueGUID,
+	_, err = pgx.ForEachRow(rows, []any{&id, &part, &h.Item, &h.Text, &url, &rich, &h.IssueID, &h.IssueGUID,
 		&h.IssueTitle, &h.IssueLink, &h.Published, &headline}, func() error {
+		h.Story = bot.Story{}
+		if err := json.Unmarshal(rich, &h.Story); err != nil {
+			return fmt.Errorf("decode story %d: %w", id, err)
+		}
 		h.Part = bot.Part(part)
 		h.Published = goTime(h.Published)
 		h.URL = url

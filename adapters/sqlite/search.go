@@ -61,6 +61,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"unicode"
@@ -348,7 +349,7 @@ func loadHits(ctx context.Context, tx *sql.Tx, fq ftsQuery, cs []candidate) ([]b
 	}
 	byID := map[int64]*bot.Hit{}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT s.id, s.part, s.item, s.text, s.url, i.id, i.guid, i.title, i.link, i.published
+		SELECT s.id, s.part, s.item, s.text, s.url, s.rich, i.id, i.guid, i.title, i.link, i.published
 		FROM stories s JOIN issues i ON i.id = s.issue_id
 		WHERE s.id IN (`+placeholders(len(cs))+`)`, args...)
 	if err != nil {
@@ -357,11 +358,15 @@ func loadHits(ctx context.Context, tx *sql.Tx, fq ftsQuery, cs []candidate) ([]b
 	for rows.Next() {
 		var h bot.Hit
 		var id, published int64
-		var url string
-		if err := rows.Scan(&id, &h.Part, &h.Item, &h.Text, &url, &h.IssueID, &h.IssueGUID,
+		var url, rich string
+		if err := rows.Scan(&id, &h.Part, &h.Item, &h.Text, &url, &rich, &h.IssueID, &h.IssueGUID,
 			&h.IssueTitle, &h.IssueLink, &published); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(rich), &h.Story); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("decode story %d: %w", id, err)
 		}
 		h.Published = goTime(published)
 		h.URL = url

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -116,6 +117,9 @@ func testSearch(t *testing.T, open opener) {
 		wantTime(t, "hit Published", h.Published, older.Published)
 		if h.Text != older.Roundup[1].Text() {
 			t.Errorf("hit Text = %q, want the story's plain text %q", h.Text, older.Roundup[1].Text())
+		}
+		if !reflect.DeepEqual(h.Story, older.Roundup[1]) {
+			t.Errorf("hit Story = %+v, want the stored story %+v", h.Story, older.Roundup[1])
 		}
 		if h.URL != older.Link {
 			t.Errorf("hit URL of a story without a link = %q, want the issue's %q", h.URL, older.Link)
