@@ -66,6 +66,10 @@ func (s *Service) Mux() *Mux {
 	m.Handle("search", "<words>", `search every issue; "quoted phrase", -exclude`, WithQuick(HandlerFunc(s.search), s.quickSearch))
 	m.HandleFunc("issue", "<date or number>", "one issue, by date (2025-11-20) or number (#12)", s.issue)
 	m.HandleFunc("feeds", "", "each feed's last poll, last error and next poll", s.feeds)
+	m.HandleFunc("follow", "<words>", "a direct message for each new story that matches (same words as search)", s.follow)
+	m.HandleFunc("unfollow", "<words>", "stop one of your follows", s.unfollow)
+	m.HandleFunc("following", "", "what you follow", s.following)
+	m.HandleFunc("catchup", "[days]", "the stories since you last asked (first time: the last 7 days)", s.catchup)
 	m.HandleFunc("help", "", "this list", s.help)
 	m.Fallback(HandlerFunc(s.help))
 	switch {
