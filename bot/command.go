@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
 // Command is one "/digest ..." invocation, whatever platform it came from.
@@ -276,4 +277,47 @@ type trackedResponder struct {
 func (t *trackedResponder) Respond(ctx context.Context, r Reply) error {
 	t.answered.Store(true)
 	return t.w.Respond(ctx, r)
+}
+
+// TextParagraphs returns Text split into paragraphs at blank lines, with
+// the Bold ranges as bold spans: what adapters render.
+func (s Section) TextParagraphs() []Paragraph {
+	var out []Paragraph
+	text := s.Text
+	for start := 0; start <= len(text); {
+		end := strings.Index(text[start:], "\n\n")
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += start
+		}
+		if strings.TrimSpace(text[start:end]) != "" {
+			out = append(out, Paragraph{Spans: boldSpans(text, start, end, s.Bold)})
+		}
+		start = end + 2
+	}
+	return out
+}
+
+// boldSpans cuts text[start:end] into spans, bold where a range covers it.
+// Ranges that are out of order, out of bounds or split a character are
+// ignored.
+func boldSpans(text string, start, end int, bold []Range) []Span {
+	var spans []Span
+	at := start
+	for _, r := range bold {
+		a, b := max(r.Start, at), min(r.End, end)
+		if a >= b || r.Start < 0 || r.End > len(text) || !utf8.RuneStart(text[a]) || (b < len(text) && !utf8.RuneStart(text[b])) {
+			continue
+		}
+		if a > at {
+			spans = append(spans, Span{Text: text[at:a]})
+		}
+		spans = append(spans, Span{Text: text[a:b], Bold: true})
+		at = b
+	}
+	if at < end {
+		spans = append(spans, Span{Text: text[at:end]})
+	}
+	return spans
 }

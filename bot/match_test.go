@@ -281,3 +281,16 @@ func BenchmarkFollowMatcher(b *testing.B) {
 		b.ReportMetric(float64(n), "dms/issue")
 	})
 }
+
+func TestSectionTextParagraphs(t *testing.T) {
+	text := "One café here.\n\nTwo words bold"
+	s := Section{Text: text, Bold: []Range{{4, 9}, {21, 26}, {100, 120}, {5, 6}}}
+	got := s.TextParagraphs()
+	want := []Paragraph{
+		{Spans: []Span{{Text: "One "}, {Text: "café", Bold: true}, {Text: " here."}}},
+		{Spans: []Span{{Text: "Two "}, {Text: "words", Bold: true}, {Text: " bold"}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("TextParagraphs = %+v, want %+v", got, want)
+	}
+}

@@ -218,6 +218,17 @@ func TestRenderReply(t *testing.T) {
 			},
 		},
 		{
+			name: "matched words bold",
+			reply: bot.Reply{Sections: []bot.Section{{Title: "Harbour Watch reports", Text: "A shift in Cambodia's approach to forced labour, and *stars*.",
+				Bold: bot.Highlight(bot.ParseQuery(`cambodia "forced labour"`), "A shift in Cambodia's approach to forced labour, and *stars*.")}}},
+			check: func(t *testing.T, es []*discordgo.MessageEmbed) {
+				want := `A shift in **Cambodia**'s approach to **forced labour**, and \*stars\*.`
+				if len(es) != 1 || es[0].Description != want {
+					t.Errorf("description = %q, want %q", es[len(es)-1].Description, want)
+				}
+			},
+		},
+		{
 			name:  "error is a warning",
 			reply: bot.Reply{Text: "Search failed.", Error: true},
 			check: func(t *testing.T, es []*discordgo.MessageEmbed) {

@@ -63,7 +63,7 @@ func RenderReply(r bot.Reply) []*discordgo.MessageEmbed {
 		if meta := strings.TrimSpace(s.Meta); meta != "" {
 			blocks = append(blocks, spanUnits(bot.Span{Text: oneLine(meta), Italic: true}))
 		}
-		blocks = append(blocks, textBlocks(s.Text)...)
+		blocks = append(blocks, sectionBlocks(s)...)
 		if len(s.Links) > 0 {
 			var us []unit
 			for j, l := range s.Links {
@@ -97,6 +97,21 @@ func textBlocks(text string) [][]unit {
 	var blocks [][]unit
 	for _, p := range strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n\n") {
 		if us := paragraphUnits(bot.Paragraph{Spans: []bot.Span{{Text: p}}}); len(us) > 0 {
+			blocks = append(blocks, us)
+		}
+	}
+	return blocks
+}
+
+// sectionBlocks renders a section's text as paragraphs, with its Bold
+// ranges (the words a search matched) in bold.
+func sectionBlocks(s bot.Section) [][]unit {
+	if len(s.Bold) == 0 {
+		return textBlocks(s.Text)
+	}
+	var blocks [][]unit
+	for _, p := range s.TextParagraphs() {
+		if us := paragraphUnits(p); len(us) > 0 {
 			blocks = append(blocks, us)
 		}
 	}

@@ -141,7 +141,7 @@ func sectionText(s bot.Section, limit int) string {
 	if t := strings.TrimSpace(s.Text); t != "" {
 		room := limit - used - linkLen() - 4
 		if room > 0 {
-			ex, _ := excerpt(plainPieces(t), room)
+			ex, _ := excerpt(sectionPieces(s), room)
 			parts := make([]string, len(ex))
 			for i, p := range ex {
 				parts[i] = render(p)
@@ -156,4 +156,19 @@ func sectionText(s bot.Section, limit int) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// sectionPieces renders a section's text as paragraphs of pieces, with
+// its Bold ranges (the words a search matched) in bold.
+func sectionPieces(s bot.Section) [][]piece {
+	if len(s.Bold) == 0 {
+		return plainPieces(strings.TrimSpace(s.Text))
+	}
+	var out [][]piece
+	for _, p := range s.TextParagraphs() {
+		if ps := paragraphPieces(p); len(ps) > 0 {
+			out = append(out, ps)
+		}
+	}
+	return out
 }

@@ -122,3 +122,14 @@ func FuzzRenderReply(f *testing.F) {
 		}
 	})
 }
+
+func TestRenderReplyBoldMatches(t *testing.T) {
+	q := bot.ParseQuery(`cambodia "forced labour"`)
+	text := "…a potential shift in Cambodia's approach to forced labour, and *stars*."
+	r := bot.Reply{Sections: []bot.Section{{Title: "Harbour Watch reports", URL: "https://hw.example/r", Text: text, Bold: bot.Highlight(q, text)}}}
+	texts := checkLimits(t, RenderReply(r))
+	want := "*<https://hw.example/r|Harbour Watch reports>*\n…a potential shift in *Cambodia*'s approach to *forced labour*, and ∗stars∗."
+	if len(texts) != 1 || texts[0] != want {
+		t.Errorf("texts = %q, want %q", texts, want)
+	}
+}
