@@ -38,6 +38,9 @@ type Store struct {
 	w      *sql.DB // one connection: every write transaction
 	r      *sql.DB // read-only connections: queries
 	logger *slog.Logger
+	// readOnly: opened by OpenReadOnly; w and r are one read-only pool.
+	readOnly bool
+	path     string
 }
 
 // Open opens (creating it if needed) the database file at path, applies
@@ -53,6 +56,11 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	}
 	if strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: open %q: the path must not contain '?' or '#'", path)
+	}
+	// A damaged file is refused before anything (WAL switch, migration)
+	// writes to it.
+	if err := precheck(ctx, path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	common := url.Values{}
 	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
@@ -73,12 +81,12 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 
-	s := &Store{w: w, logger: logger}
+	s := &Store{w: w, logger: logger, path: path}
 	// Migrate before opening readers: query_only connections cannot switch
 	// a new file to WAL mode.
 	if err := s.migrate(ctx); err != nil {
 		w.Close()
-		return nil, err
+		return nil, explain(err, path)
 	}
 
 	rq := url.Values{}
@@ -98,7 +106,7 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	if err := r.PingContext(ctx); err != nil {
 		w.Close()
 		r.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+		return nil, explain(fmt.Errorf("sqlite: open %s: %w", path, err), path)
 	}
 	s.r = r
 	logger.Debug("sqlite_opened", slog.String("path", path))
@@ -107,6 +115,9 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 
 // Close closes the database. The store must not be used afterwards.
 func (s *Store) Close() error {
+	if s.readOnly {
+		return s.r.Close()
+	}
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -114,13 +125,13 @@ func (s *Store) Close() error {
 func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return explain(err, s.path)
 	}
 	if err := f(tx); err != nil {
 		tx.Rollback()
-		return err
+		return explain(err, s.path)
 	}
-	return tx.Commit()
+	return explain(tx.Commit(), s.path)
 }
 
 // read runs f in a read transaction: one consistent snapshot.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"digestbot/adapters/console"
+	"digestbot/adapters/sqlite"
 	"digestbot/bot"
 	"digestbot/config"
 	"digestbot/feeds"
@@ -114,6 +115,26 @@ func withStore(ctx context.Context, e env, cfgPath string, validate bool, f func
 	return f(cfg, st)
 }
 
+// withReadStore is withStore for commands that only read: a SQLite file
+// is opened read-only (nothing written, works on a read-only file or
+// volume, refuses a schema older than this binary). PostgreSQL opens as
+// usual.
+func withReadStore(ctx context.Context, e env, cfgPath string, f func(*config.Config, bot.Store) error) error {
+	cfg, err := config.Load(cfgPath, e.lookup)
+	if err != nil {
+		return err
+	}
+	if cfg.DB.IsPostgres() {
+		return withStore(ctx, e, cfgPath, false, f)
+	}
+	st, err := sqlite.OpenReadOnly(ctx, cfg.DB.Value(), newLogger(cfg, e.stderr))
+	if err != nil {
+		return fmt.Errorf("open database %s (DIGESTBOT_DB): %w", cfg.DB, err)
+	}
+	defer st.Close()
+	return f(cfg, st)
+}
+
 // searchHit is one line of `search --json`.
 type searchHit struct {
 	IssueGUID  string `json:"issue_guid"`
@@ -144,7 +165,7 @@ func cmdSearch(ctx context.Context, e env, args []string) error {
 	if q.Empty() {
 		return errors.New(`nothing to search for: give some words, a "quoted phrase", or -word to exclude`)
 	}
-	return withStore(ctx, e, *cfgPath, false, func(_ *config.Config, st bot.Store) error {
+	return withReadStore(ctx, e, *cfgPath, func(_ *config.Config, st bot.Store) error {
 		hits, err := st.Search(ctx, q, *limit)
 		if err != nil {
 			return err
@@ -207,7 +228,7 @@ func cmdLatest(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, e, *cfgPath, false, func(_ *config.Config, st bot.Store) error {
+	return withReadStore(ctx, e, *cfgPath, func(_ *config.Config, st bot.Store) error {
 		is, err := st.LatestIssue(ctx)
 		if errors.Is(err, bot.ErrNotFound) {
 			return errors.New("the archive is empty: run `digestbot run --once` or `digestbot backfill FEED` first")
@@ -228,7 +249,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, e, *cfgPath, false, func(cfg *config.Config, st bot.Store) error {
+	return withReadStore(ctx, e, *cfgPath, func(cfg *config.Config, st bot.Store) error {
 		now := time.Now()
 		w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		states, err := st.Feeds(ctx)
