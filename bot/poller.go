@@ -226,6 +226,20 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 	return out, nil
 }
 
+// Backfill archives issues fetched from a feed's history (a page of it,
+// see feeds.Fetcher.History) the way a poll archives them (the feed's
+// configured name, duplicate GUIDs, issues withdrawn by a push left out),
+// but queues no deliveries: nothing is posted. The feed need not be
+// configured. It changes no poll state.
+func (p *Poller) Backfill(ctx context.Context, feed string, res *FetchResult) (PollResult, error) {
+	plan, ok := p.plan(feed)
+	if !ok {
+		plan = FeedPlan{URL: feed}
+	}
+	plan.Channels = nil
+	return p.archive(ctx, FeedState{URL: feed}, plan, res)
+}
+
 // archive saves a fetched feed's issues, oldest first, with deliveries.
 func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *FetchResult) (PollResult, error) {
 	out := PollResult{Issues: len(res.Issues)}
