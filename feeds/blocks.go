@@ -19,14 +19,24 @@ type block struct {
 	kind    atom.Atom // innermost block element around the text, 0 for none
 	heading bool
 	bullet  bool
-	li      int32 // id of the outermost <li> around the text, 0 for none
-	brEnd   bool  // ended by a <br>: the next block continues the same element
-	brLine  bool  // one line of a <br>-separated list of links (see joinLines)
-	note    bool  // inside a footnotes container
+	li      int32  // id of the outermost <li> around the text, 0 for none
+	brEnd   bool   // ended by a <br>: the next block continues the same element
+	brLine  bool   // one line of a <br>-separated list of links (see joinLines)
+	note    bool   // inside a footnotes container
+	keyed   bool   // key is computed
+	key     string // alnumKey of the text
 }
 
 // text returns the block's plain text.
 func (b *block) text() string { return bot.Paragraph{Spans: b.spans}.Text() }
+
+// alnum returns the block's alnumKey, computed once.
+func (b *block) alnum() string {
+	if !b.keyed {
+		b.key, b.keyed = alnumKey(b.text(), -1), true
+	}
+	return b.key
+}
 
 // tokenized is what one pass over an HTML body yields.
 type tokenized struct {
@@ -297,7 +307,7 @@ func (t *tokenizer) readAttrs(z *html.Tokenizer, a atom.Atom, flags uint8) tagAt
 				at.href = t.resolve(string(v))
 			}
 		case "src":
-			if a == atom.Img {
+			if a == atom.Img && t.out.image == "" && len(t.out.blocks) < 4 {
 				at.src = t.resolve(string(v))
 			}
 		case "width":
@@ -327,17 +337,38 @@ func (t *tokenizer) readAttrs(z *html.Tokenizer, a atom.Atom, flags uint8) tagAt
 					bytes.Contains(v, []byte("footnote-backref")) || bytes.Contains(v, []byte("footnote-ref"))
 				at.notes = !at.footnote && bytes.Contains(v, []byte("footnote"))
 			case atom.Img:
-				at.avatar = at.avatar || bytes.Contains(bytes.ToLower(v), []byte("avatar"))
+				at.avatar = at.avatar || containsFoldBytes(v, "avatar")
 			}
 		case "alt":
 			if a == atom.Img {
-				at.avatar = at.avatar || bytes.Contains(bytes.ToLower(v), []byte("avatar"))
+				at.avatar = at.avatar || containsFoldBytes(v, "avatar")
 			}
 		}
 		if !more {
 			return at
 		}
 	}
+}
+
+// containsFoldBytes reports whether v contains the lowercase ASCII word
+// sub, ignoring ASCII case, without allocating.
+func containsFoldBytes(v []byte, sub string) bool {
+	for i := 0; i+len(sub) <= len(v); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := v[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // hiddenClasses mark elements a reader never sees: email preheaders

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"digestbot/bot"
 )
 
 // Boilerplate removal. Every paragraph the splitter drops is dropped by
@@ -98,18 +100,59 @@ var textRules = []textRule{
 // is the email's footer.
 var footerStarts = map[string]bool{ruleUnsubscribe: true, ruleCopyright: true, ruleAddress: true}
 
-// normalize lowercases a short text, makes curly apostrophes straight and
-// drops leading decoration (anything before the first letter, digit or ©).
+// normalize trims a short text's leading decoration (anything before
+// the first letter, digit, © or parenthesis) and makes curly apostrophes
+// near its start straight, where the prefix rules look. Rules compare
+// ignoring case (prefixFold, containsFold), so that nothing is
+// lowercased, which would allocate for every paragraph.
 func normalize(text string) string {
 	t := strings.TrimLeftFunc(text, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '©' && r != '('
 	})
-	t = strings.ToLower(t)
-	if strings.ContainsAny(t, "’‘") {
-		t = strings.NewReplacer("’", "'", "‘", "'").Replace(t)
+	if head := t[:min(len(t), 64)]; strings.Contains(head, "’") || strings.Contains(head, "‘") {
+		t = apostrophes.Replace(t)
 	}
 	return t
 }
+
+func prefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+var apostrophes = strings.NewReplacer("’", "'", "‘", "'")
+
+// ruleEntry is one exact text or prefix of a text rule, indexed by its
+// first byte so that a paragraph is compared only with the entries that
+// can match it.
+type ruleEntry struct {
+	text  string
+	rule  string
+	exact bool
+}
+
+var ruleIndex = func() (idx [256][]ruleEntry) {
+	add := func(e ruleEntry) {
+		c := e.text[0]
+		idx[c] = append(idx[c], e)
+		if c >= 'a' && c <= 'z' {
+			idx[c-'a'+'A'] = append(idx[c-'a'+'A'], e)
+		}
+	}
+	for _, r := range textRules {
+		for _, e := range r.exact {
+			add(ruleEntry{e, r.name, true})
+		}
+		for _, p := range r.prefixes {
+			add(ruleEntry{p, r.name, false})
+		}
+	}
+	return idx
+}()
+
+// containsGate are substrings, as written in lower or upper case, one of
+// which every contains entry has: a paragraph without any is not compared
+// with them (a fast byte search instead of a case-insensitive scan).
+var containsGate = []string{"nsubscri", "NSUBSCRI", "referenc", "REFERENC", "ubscripti", "UBSCRIPTI", "pt out", "PT OUT", "ights reserved", "IGHTS RESERVED", "©"}
 
 // boilerRule returns the name of the text rule a short paragraph matches,
 // or "".
@@ -119,24 +162,35 @@ func boilerRule(text string) string {
 		return ""
 	}
 	bare := strings.TrimRightFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for _, e := range ruleIndex[t[0]] {
+		if e.exact {
+			if strings.EqualFold(bare, e.text) {
+				return e.rule
+			}
+			continue
+		}
+		if prefixFold(t, e.text) {
+			next, _ := utf8.DecodeRuneInString(t[len(e.text):])
+			last, _ := utf8.DecodeLastRuneInString(e.text)
+			if !unicode.IsLetter(next) || !unicode.IsLetter(last) {
+				return e.rule
+			}
+		}
+	}
+	gate := false
+	for _, g := range containsGate {
+		if strings.Contains(t, g) {
+			gate = true
+			break
+		}
+	}
 	for i := range textRules {
 		r := &textRules[i]
-		for _, e := range r.exact {
-			if bare == e {
-				return r.name
-			}
-		}
-		for _, p := range r.prefixes {
-			if strings.HasPrefix(t, p) {
-				next, _ := utf8.DecodeRuneInString(t[len(p):])
-				last, _ := utf8.DecodeLastRuneInString(p)
-				if !unicode.IsLetter(next) || !unicode.IsLetter(last) {
-					return r.name
-				}
-			}
-		}
 		for _, c := range r.contains {
-			if strings.Contains(t, c) {
+			if !gate {
+				break
+			}
+			if containsFold(t, c) {
 				return r.name
 			}
 		}
@@ -148,7 +202,7 @@ func boilerRule(text string) string {
 		return ruleSignOff
 	case isAddress(t):
 		return ruleAddress
-	case strings.HasPrefix(t, "the post ") && strings.Contains(t, " appeared first on "):
+	case prefixFold(t, "the post ") && containsFold(t, " appeared first on "):
 		return ruleContinueReading // WordPress: "The post <title> appeared first on <site>."
 	}
 	return ""
@@ -157,7 +211,12 @@ func boilerRule(text string) string {
 // shareWords reports whether a short text is only share buttons:
 // "Share Tweet Forward", "Facebook | Twitter | Email".
 func shareWords(t string) bool {
-	if len(t) > 80 {
+	if len(t) > 80 || len(t) < 5 {
+		return false
+	}
+	switch t[0] | 0x20 {
+	case 's', 't', 'f', 'e', 'x', 'l', 'c', 'r', 'm', 'b', 'w', 'p':
+	default:
 		return false
 	}
 	words := strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
@@ -165,7 +224,7 @@ func shareWords(t string) bool {
 		return false
 	}
 	for _, w := range words {
-		switch w {
+		switch strings.ToLower(w) {
 		case "share", "tweet", "forward", "email", "facebook", "twitter", "x", "linkedin", "like", "comment", "comments",
 			"restack", "reply", "mastodon", "bluesky", "threads", "whatsapp", "copy", "link", "on", "print", "pocket", "reddit":
 		default:
@@ -187,7 +246,10 @@ func isSignOff(t, text string) bool {
 		}
 	}
 	for _, greet := range []string{"cheers", "best", "best wishes", "warmly", "warm regards", "regards", "all the best", "yours", "love", "onward", "onwards", "ciao", "bye", "goodbye", "see you", "take care"} {
-		if rest, ok := strings.CutPrefix(t, greet); ok && (rest == "" || rest[0] == ',' || rest[0] == '!' || rest[0] == '.') {
+		if !prefixFold(t, greet) {
+			continue
+		}
+		if rest := t[len(greet):]; rest == "" || rest[0] == ',' || rest[0] == '!' || rest[0] == '.' {
 			rest = strings.TrimLeft(rest, ",!. ")
 			return rest == "" || fewNames(text[len(text)-len(rest):])
 		}
@@ -217,7 +279,7 @@ var streetWords = []string{"street", "st.", "st", "avenue", "ave", "ave.", "road
 // Springfield") or its label ("Our mailing address is:").
 func isAddress(t string) bool {
 	for _, p := range []string{"our mailing address", "mailing address:", "our postal address", "our address is"} {
-		if strings.HasPrefix(t, p) {
+		if prefixFold(t, p) {
 			return true
 		}
 	}
@@ -226,7 +288,7 @@ func isAddress(t string) bool {
 	}
 	for _, w := range strings.FieldsFunc(t, func(r rune) bool { return r == ' ' || r == ',' }) {
 		for _, s := range streetWords {
-			if w == s {
+			if strings.EqualFold(w, s) {
 				return true
 			}
 		}
@@ -265,7 +327,7 @@ func (s *splitter) dropBoilerplate(blocks []block, title string, ex *explainer) 
 		switch {
 		case n <= s.maxLen && !hasAlnum(text):
 			rule = ruleSeparator // "* * *", "———", an emoji
-		case titleKey != "" && n <= titleMax && alnumKey(text, -1) == titleKey:
+		case titleKey != "" && n <= titleMax && b.alnum() == titleKey:
 			rule = ruleHeadline
 		case short && !hasLink(b) && isAddress(normalize(text)):
 			rule = ruleAddress
@@ -292,7 +354,9 @@ func (s *splitter) dropBoilerplate(blocks []block, title string, ex *explainer) 
 			if footerStarts[rule] && len(kept) > 0 {
 				inFooter = true
 			}
-			ex.add("dropped %s (rule %s)", quote(text), rule)
+			if ex != nil {
+				ex.add("dropped %s (rule %s)", quote(text), rule)
+			}
 			continue
 		}
 		kept = append(kept, b)
@@ -306,13 +370,18 @@ func (s *splitter) dropBoilerplate(blocks []block, title string, ex *explainer) 
 func dropPreheader(kept []*block, ex *explainer) []*block {
 	limit := min(len(kept), 8)
 	for i := 0; i < 3 && i < limit; i++ {
-		if textLen(kept[i]) > maxFooterLen*2 || textLen(kept[i]) < 20 {
+		if n := textLen(kept[i]); n > maxFooterLen || n < 20 {
 			continue
 		}
-		k := alnumKey(kept[i].text(), -1)
+		k := kept[i].alnum()
+		if len(k) < 12 {
+			continue
+		}
 		for j := i + 1; j < limit; j++ {
-			if kj := alnumKey(kept[j].text(), utf8.RuneCountInString(k)); kj == k {
-				ex.add("dropped %s (rule %s)", quote(kept[i].text()), rulePreheader)
+			if alnumPrefix(k, []bot.Paragraph{{Spans: kept[j].spans}}) {
+				if ex != nil {
+					ex.add("dropped %s (rule %s)", quote(kept[i].text()), rulePreheader)
+				}
 				return append(kept[:i:i], kept[i+1:]...)
 			}
 		}

@@ -94,6 +94,16 @@ func cleanURL(s string) bool {
 // isShareURL reports whether a link is a share, subscribe, account or
 // tracking link, never a story's main link.
 func isShareURL(u string) bool {
+	gate := false
+	for _, g := range shareURLGate {
+		if strings.Contains(u, g) {
+			gate = true
+			break
+		}
+	}
+	if !gate {
+		return false
+	}
 	l := strings.ToLower(u)
 	for _, p := range shareURLParts {
 		if strings.Contains(l, p) {
@@ -102,6 +112,11 @@ func isShareURL(u string) bool {
 	}
 	return false
 }
+
+// shareURLGate: every entry of shareURLParts contains one of these (as
+// links are written, in lower case): most links are compared with these
+// few only.
+var shareURLGate = []string{"shar", "intent", "submit", "send", "pin/", "ubscri", "referenc", "manage", "account", "app-link", "sign", "login", "wa.me", "toot"}
 
 var shareURLParts = []string{
 	"twitter.com/intent", "twitter.com/share", "x.com/intent", "facebook.com/sharer", "facebook.com/share.php",

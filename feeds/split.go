@@ -252,7 +252,12 @@ func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) spl
 	if len(starts) > 0 {
 		first = starts[0].at
 	}
-	r.lead = story(paragraphs(append(kept[:first:first], notes...), true))
+	var pool []bot.Paragraph
+	r.lead = story(paragraphs(append(kept[:first:first], notes...), true, &pool))
+	if len(starts) > 0 {
+		r.roundup = make([]bot.Story, 0, len(kept)-first)
+		pool = make([]bot.Paragraph, 0, len(kept)-first)
+	}
 	for i, st := range starts {
 		end := len(kept)
 		if i+1 < len(starts) {
@@ -264,7 +269,7 @@ func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) spl
 		}
 		items := groupItems(kept[from:end], numbered)
 		for _, it := range items {
-			stv := story(paragraphs(it, false))
+			stv := story(paragraphs(it, false, &pool))
 			stv.Section = st.name
 			r.roundup = append(r.roundup, stv)
 		}
@@ -275,7 +280,7 @@ func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) spl
 	r.split = len(r.roundup) > 0
 	if !r.split && len(starts) > 0 {
 		// markers without items: keep everything after the first as lead
-		r.lead = story(paragraphs(append(kept, notes...), true))
+		r.lead = story(paragraphs(append(kept, notes...), true, &pool))
 	}
 	if ex != nil {
 		if r.split {
@@ -288,12 +293,19 @@ func (s *splitter) splitExplain(blocks []block, title string, ex *explainer) spl
 }
 
 // paragraphs converts blocks to paragraphs; bullets are kept in the lead
-// only, and a number that starts a numbered story is dropped.
-func paragraphs(bs []*block, lead bool) []bot.Paragraph {
+// only, and a number that starts a numbered story is dropped. Items'
+// paragraphs are carved from pool, one allocation per issue.
+func paragraphs(bs []*block, lead bool, pool *[]bot.Paragraph) []bot.Paragraph {
 	if len(bs) == 0 {
 		return nil
 	}
-	out := make([]bot.Paragraph, 0, len(bs))
+	var out []bot.Paragraph
+	if p := *pool; cap(p)-len(p) >= len(bs) {
+		out = p[len(p):len(p)]
+		defer func() { *pool = p[:len(p)+len(out)] }()
+	} else {
+		out = make([]bot.Paragraph, 0, len(bs))
+	}
 	for _, b := range bs {
 		if !lead && isNumberOnly(b) {
 			continue
@@ -307,7 +319,7 @@ func paragraphs(bs []*block, lead bool) []bot.Paragraph {
 	if len(out) == 0 {
 		return nil
 	}
-	return out
+	return out[:len(out):len(out)]
 }
 
 // markerStarts returns a section start at every kept block whose text is
@@ -321,10 +333,12 @@ func (s *splitter) markerStarts(kept []*block, set map[string]bool, what string,
 		if textLen(b) > s.maxLen {
 			continue
 		}
-		text := b.text()
-		if set[alnumKey(text, -1)] {
+		if set[b.alnum()] {
+			text := b.text()
 			out = append(out, sectionStart{at: i, name: sectionName(text)})
-			ex.add("section %s started by the %s %s", label(sectionName(text)), what, quote(text))
+			if ex != nil {
+				ex.add("section %s started by the %s %s", label(sectionName(text)), what, quote(text))
+			}
 		}
 	}
 	return out
@@ -478,21 +492,17 @@ func storyStart(b *block) (int, bool) {
 	return n, true
 }
 
-// units groups blocks into candidate items: the blocks of one <li> (with
-// its nested lists) together, any other block alone.
-func units(bs []*block) [][]*block {
-	var out [][]*block
-	for i := 0; i < len(bs); {
-		j := i + 1
-		if bs[i].li != 0 {
-			for j < len(bs) && bs[j].li == bs[i].li {
-				j++
-			}
+// unitEnd returns where the candidate item starting at bs[i] ends: the
+// blocks of one <li> (with its nested lists) together, any other block
+// alone.
+func unitEnd(bs []*block, i int) int {
+	j := i + 1
+	if bs[i].li != 0 {
+		for j < len(bs) && bs[j].li == bs[i].li {
+			j++
 		}
-		out = append(out, bs[i:j:j])
-		i = j
 	}
-	return out
+	return j
 }
 
 // linkList reports whether the blocks after a heading, up to the next
@@ -500,7 +510,10 @@ func units(bs []*block) [][]*block {
 // links), at least half of them.
 func linkList(bs []*block) (int, bool) {
 	led, total := 0, 0
-	for _, u := range units(bs) {
+	for i := 0; i < len(bs); {
+		j := unitEnd(bs, i)
+		u := bs[i:j]
+		i = j
 		total++
 		n := 0
 		for _, b := range u {
@@ -550,7 +563,9 @@ func structureStarts(kept []*block, from int, numbers bool, ex *explainer) ([]se
 		if led, ok := linkList(kept[i+1 : j]); ok {
 			text := kept[i].text()
 			out = append(out, sectionStart{at: i, name: sectionName(text)})
-			ex.add("section %s started by the heading %s, followed by %d link-led items", label(sectionName(text)), quote(text), led)
+			if ex != nil {
+				ex.add("section %s started by the heading %s, followed by %d link-led items", label(sectionName(text)), quote(text), led)
+			}
 		}
 		i = j - 1
 	}
@@ -582,36 +597,38 @@ func subsections(kept []*block, starts []sectionStart, ex *explainer) []sectionS
 // story, or one paragraph; a paragraph without links right after a
 // link-led item is that item's comment.
 func groupItems(bs []*block, numbered bool) [][]*block {
-	var items [][]*block
+	type span struct{ from, to int } // items are runs of bs
+	items := make([]span, 0, len(bs))
 	open := false // the last item takes following paragraphs (a heading's or number's story)
-	for _, u := range units(bs) {
-		b := u[0]
+	for i := 0; i < len(bs); {
+		j := unitEnd(bs, i)
+		b := bs[i]
+		extend := false
 		switch {
 		case numbered && startsStory(b):
-			items = append(items, u)
 			open = true
 		case numbered && open:
-			last := len(items) - 1
-			items[last] = append(items[last], u...)
+			extend = true
 		case headingLike(b):
-			items = append(items, u)
 			open = !b.brLine // a <br> line heading has its own items after it
 		case b.li != 0 || b.brLine:
-			items = append(items, u)
 			open = false
 		case open:
-			last := len(items) - 1
-			items[last] = append(items[last], u...)
-		case len(items) > 0 && !hasLink(b) && itemLinkLed(items[len(items)-1]):
-			last := len(items) - 1
-			items[last] = append(items[last], u...)
-		default:
-			items = append(items, u)
+			extend = true
+		case len(items) > 0 && !hasLink(b) && itemLinkLed(bs[items[len(items)-1].from:items[len(items)-1].to]):
+			extend = true
 		}
+		if extend && len(items) > 0 {
+			items[len(items)-1].to = j
+		} else {
+			items = append(items, span{i, j})
+		}
+		i = j
 	}
 	// a heading or number with nothing under it is no story
-	out := items[:0]
-	for _, it := range items {
+	out := make([][]*block, 0, len(items))
+	for _, sp := range items {
+		it := bs[sp.from:sp.to:sp.to]
 		if len(it) == 1 && (isNumberOnly(it[0]) || (headingLike(it[0]) && it[0].li == 0 && len(items) > 1)) {
 			continue
 		}
