@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -79,16 +80,12 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if v[0] >= '0' && v[0] <= '9' {
-		var secs int64
-		for i := 0; i < len(v); i++ {
-			c := v[i]
-			if c < '0' || c > '9' {
-				return 0
-			}
-			secs = secs*10 + int64(c-'0')
-			if secs > int64(maxWait/time.Second) {
-				return maxWait
-			}
+		secs, err := strconv.ParseUint(v, 10, 63)
+		switch {
+		case errors.Is(err, strconv.ErrRange) || (err == nil && secs > uint64(maxWait/time.Second)):
+			return maxWait
+		case err != nil:
+			return 0
 		}
 		return time.Duration(secs) * time.Second
 	}
