@@ -20,6 +20,13 @@ type Command struct {
 	Platform string // "slack", "discord", "console"
 	User     string // platform user id, for logs
 	Channel  string // platform channel id, for logs
+	// The caller, as the platform tells it.
+	UserName string // display name, for logs and "shared by"; "" when unknown
+	// Admin is true when the caller may manage the bot's feeds: a Slack
+	// workspace admin or owner, a Discord member with Manage Server or
+	// Manage Channels, a user listed in slack.admins or discord.admins, or
+	// the console. Adapters set it; Slack's only for AdminOnly commands.
+	Admin bool
 }
 
 // ParseCommand splits the text typed after "/digest" into a Command.
@@ -41,6 +48,9 @@ type Reply struct {
 	Sections []Section // results: issues, hits, feeds, commands
 	Note     string    // a footer, e.g. "Showing 5 of 23 results."
 	Error    bool      // the command failed: adapters may style it as a warning
+	// Private replies are shown to the caller only, even where command
+	// answers are posted in the channel (replies: in_channel).
+	Private bool
 	// Key is set on replies that are shared, such as cached search answers:
 	// two replies with the same non-empty Key are identical, so an adapter
 	// may render one once and reuse the result. "" for one-off replies.

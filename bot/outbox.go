@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -112,7 +113,8 @@ func (o *Outbox) channel(id string) (Channel, bool) {
 			return c, true
 		}
 	}
-	return Channel{}, false
+	// A channel subscribed from chat: its ID says where it is.
+	return ParseSubscriptionChannel(id)
 }
 
 // SendStats counts what the outbox did.
@@ -154,7 +156,11 @@ func (o *Outbox) SendDue(ctx context.Context) (SendStats, error) {
 		errs  []error
 		wg    sync.WaitGroup
 	)
-	for _, ch := range o.Channels {
+	chans, err := o.sendDueChannels(ctx)
+	if err != nil {
+		return stats, err
+	}
+	for _, ch := range chans {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -174,6 +180,23 @@ func (o *Outbox) SendDue(ctx context.Context) (SendStats, error) {
 		return stats, err
 	}
 	return stats, errors.Join(errs...)
+}
+
+// sendDueChannels returns the configured channels, and the channels
+// subscribed from chat that have work due.
+func (o *Outbox) sendDueChannels(ctx context.Context) ([]Channel, error) {
+	chans := append([]Channel(nil), o.Channels...)
+	now := o.now()
+	due, err := o.Store.DueChannels(ctx, o.Owner, now, o.staleBefore(now))
+	if err != nil {
+		return nil, fmt.Errorf("bot: channels due: %w", err)
+	}
+	for _, id := range due {
+		if ch, ok := ParseSubscriptionChannel(id); ok && !slices.ContainsFunc(chans, func(c Channel) bool { return c.ID == id }) {
+			chans = append(chans, ch)
+		}
+	}
+	return chans, nil
 }
 
 // Run serves channels until ctx is cancelled: it asks the store which

@@ -52,6 +52,10 @@ type Poller struct {
 	// Alerts is told about failing feeds, issues without a roundup and
 	// store failures; nil: nobody is told.
 	Alerts *Alerts
+	// SubscriptionDefaults is the plan (interval, deliver_newest…) of a
+	// feed known only from chat subscriptions; its URL and Channels are
+	// ignored.
+	SubscriptionDefaults FeedPlan
 }
 
 func (p *Poller) now() time.Time {
@@ -92,6 +96,19 @@ func (p *Poller) plan(url string) (FeedPlan, bool) {
 		}
 	}
 	return FeedPlan{}, false
+}
+
+// subscriptions returns a feed's chat subscriptions, when the store keeps any.
+func (p *Poller) subscriptions(ctx context.Context, url string) ([]Subscription, error) {
+	ss, ok := p.Store.(SubscriptionStore)
+	if !ok {
+		return nil, nil
+	}
+	subs, err := ss.Subscriptions(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("bot: subscriptions of %s: %w", url, err)
+	}
+	return subs, nil
 }
 
 // Register makes sure every planned feed is in the store.
@@ -150,6 +167,19 @@ type PollResult struct {
 func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 	start := p.now()
 	plan, ok := p.plan(f.URL)
+	if subs, err := p.subscriptions(ctx, f.URL); err != nil {
+		// Posting to the configured channels only would skip the
+		// subscribed ones for good: try again soon instead.
+		rec := PollRecord{At: start, ETag: f.ETag, LastModified: f.LastModified, Err: err.Error(), NextPoll: start.Add(MinInterval)}
+		_ = p.Store.RecordPoll(context.WithoutCancel(ctx), f.URL, rec)
+		return PollResult{}, &storeError{err}
+	} else if len(subs) > 0 {
+		var base []FeedPlan
+		if ok {
+			base = []FeedPlan{plan}
+		}
+		plan, ok = SubscriptionPlans(base, subs, p.SubscriptionDefaults)[0], true
+	}
 	if !ok {
 		// Known to the store but not configured (any more): poll rarely, post nowhere.
 		plan = FeedPlan{URL: f.URL, Interval: MaxBackoff}

@@ -28,8 +28,21 @@ type Service struct {
 	// CacheTTL is how long a search reply is reused for the same query;
 	// 0 means 30 seconds, negative disables the cache.
 	CacheTTL time.Duration
-	mux      *Mux
-	cache    *replyCache
+	// Feeds are the configured feeds: /digest feeds shows which post to
+	// the channel it is typed in, and chat cannot change them.
+	Feeds []FeedPlan
+	// Finder checks the URLs of /digest subscribe (egress policy, feed
+	// discovery); nil disables subscriptions from chat.
+	Finder FeedFinder
+	// Subscribed is called (and must not block) after a subscription was
+	// added, so the poller looks at the new feed at once.
+	Subscribed func()
+	// CanPost reports whether the bot can post to channels of a platform
+	// by id; nil means it can.
+	CanPost func(platform string) bool
+
+	mux   *Mux
+	cache *replyCache
 }
 
 // ArchiveChanged tells the service that issues were archived or updated,
@@ -65,7 +78,9 @@ func (s *Service) Mux() *Mux {
 	m.HandleFunc("latest", "", "the newest issue: its lead story and roundup", s.latest)
 	m.Handle("search", "<words>", `search every issue; "quoted phrase", -exclude`, WithQuick(HandlerFunc(s.search), s.quickSearch))
 	m.HandleFunc("issue", "<date or number>", "one issue, by date (2025-11-20) or number (#12)", s.issue)
-	m.HandleFunc("feeds", "", "each feed's last poll, last error and next poll", s.feeds)
+	m.HandleFunc("feeds", "", "this channel's feeds: last poll, last error, next poll, who subscribed", s.channelFeeds)
+	m.HandleFunc("subscribe", "<feed or site URL> [thread|separate|combined]", "admins: this channel receives that feed from now on", s.subscribe)
+	m.HandleFunc("unsubscribe", "<feed URL>", "admins: this channel stops receiving a feed it subscribed to", s.unsubscribe)
 	m.HandleFunc("follow", "<words>", "a direct message for each new story that matches (same words as search)", s.follow)
 	m.HandleFunc("unfollow", "<words>", "stop one of your follows", s.unfollow)
 	m.HandleFunc("following", "", "what you follow", s.following)

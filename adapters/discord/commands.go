@@ -42,7 +42,16 @@ func Commands() []*discordgo.ApplicationCommand {
 				Type: str, Name: "which", Description: "Issue number or date, e.g. 42 or 2024-05-01",
 				Required: true, MaxLength: 40,
 			}}},
-			{Type: sub, Name: "feeds", Description: "List the feeds the digest follows"},
+			{Type: sub, Name: "feeds", Description: "List this channel's feeds"},
+			{Type: sub, Name: "subscribe", Description: "Admins: this channel receives a feed from now on", Options: []*discordgo.ApplicationCommandOption{
+				{Type: str, Name: "url", Description: "The feed's or the site's URL", Required: true, MaxLength: 400},
+				{Type: str, Name: "layout", Description: "How the roundup is posted", Choices: []*discordgo.ApplicationCommandOptionChoice{
+					{Name: "thread", Value: "thread"}, {Name: "separate", Value: "separate"}, {Name: "combined", Value: "combined"},
+				}},
+			}},
+			{Type: sub, Name: "unsubscribe", Description: "Admins: this channel stops receiving a feed", Options: []*discordgo.ApplicationCommandOption{
+				{Type: str, Name: "url", Description: "The feed's URL, as /digest feeds shows it", Required: true, MaxLength: 400},
+			}},
 			{Type: sub, Name: "help", Description: "How to use /digest"},
 		},
 	}}
@@ -69,7 +78,7 @@ func (c *Client) RegisterCommands(ctx context.Context, appID, guildID string) er
 // commandFrom turns an application command interaction into a
 // bot.Command: the subcommand is the name, its option the arguments.
 func commandFrom(i *discordgo.Interaction) bot.Command {
-	cmd := bot.Command{Platform: "discord", Channel: i.ChannelID, User: userID(i)}
+	cmd := bot.Command{Platform: "discord", Channel: i.ChannelID, User: userID(i), UserName: userName(i), Admin: memberAdmin(i)}
 	if i.Type != discordgo.InteractionApplicationCommand && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
 		return cmd
 	}
@@ -117,6 +126,36 @@ func focused(i *discordgo.Interaction) string {
 		return ""
 	}
 	return walk(i.ApplicationCommandData().Options)
+}
+
+// adminPermissions are those that make a member a feed admin: Manage
+// Server, Manage Channels, and Administrator (which implies both).
+const adminPermissions = discordgo.PermissionManageGuild | discordgo.PermissionManageChannels | discordgo.PermissionAdministrator
+
+// memberAdmin reports whether the interaction's member.permissions (the
+// member's permissions in the channel, computed by Discord) include Manage
+// Server or Manage Channels. Outside a server there is no member: false.
+func memberAdmin(i *discordgo.Interaction) bool {
+	return i.Member != nil && i.Member.Permissions&adminPermissions != 0
+}
+
+// userName returns the caller's display name: server nickname, global
+// name, or user name.
+func userName(i *discordgo.Interaction) string {
+	u := i.User
+	if i.Member != nil {
+		if i.Member.Nick != "" {
+			return i.Member.Nick
+		}
+		u = i.Member.User
+	}
+	switch {
+	case u == nil:
+		return ""
+	case u.GlobalName != "":
+		return u.GlobalName
+	}
+	return u.Username
 }
 
 func userID(i *discordgo.Interaction) string {

@@ -181,7 +181,7 @@ func TestInteractionCommands(t *testing.T) {
 				t.Fatalf("status %d", code)
 			}
 			want := tt.want
-			want.Platform, want.User, want.Channel = "discord", "42", "100"
+			want.Platform, want.User, want.Channel, want.UserName = "discord", "42", "100", "ada"
 			if got := env.calls.Commands(); len(got) != 1 || got[0] != want {
 				t.Fatalf("handler got %+v, want %+v", got, want)
 			}

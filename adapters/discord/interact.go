@@ -113,7 +113,7 @@ func (x *interactions) autocomplete(ctx context.Context, i *discordgo.Interactio
 // messageData renders a reply as interaction message data.
 func (x *interactions) messageData(r bot.Reply) messagePayload {
 	d := messagePayload{Embeds: RenderReply(r), AllowedMentions: noMentions()}
-	if x.ephemeral {
+	if x.ephemeral || r.Private {
 		d.Flags = flagEphemeral
 	}
 	return d

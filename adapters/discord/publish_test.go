@@ -247,7 +247,7 @@ func TestRegisterCommands(t *testing.T) {
 			t.Errorf("search options = %+v, want a required autocompleted query", o.Options)
 		}
 	}
-	if got := strings.Join(subs, " "); got != "latest search issue feeds help" {
+	if got := strings.Join(subs, " "); got != "latest search issue feeds subscribe unsubscribe help" {
 		t.Errorf("subcommands = %q", got)
 	}
 	if err := env.c.RegisterCommands(ctx, "app", ""); err == nil {

@@ -57,6 +57,7 @@ type Client struct {
 	pace     time.Duration
 	maxWaits int
 	pages    int
+	admins   adminCache // users.info answers for IsWorkspaceAdmin
 
 	mu       sync.Mutex
 	nextSend map[string]time.Time // channel id → earliest time of its next message

@@ -81,12 +81,17 @@ func commandFrom(sc slack.SlashCommand) bot.Command {
 	c := bot.ParseCommand(sc.Text)
 	c.Platform = "slack"
 	c.User = sc.UserID
+	c.UserName = sc.UserName
 	c.Channel = sc.ChannelID
 	return c
 }
 
 func (d *dispatcher) payload(r bot.Reply) replyPayload {
-	return replyPayload{ResponseType: d.responseType(), Text: ReplyText(r), Blocks: slack.Blocks{BlockSet: RenderReply(r)}}
+	rt := d.responseType()
+	if r.Private {
+		rt = "ephemeral"
+	}
+	return replyPayload{ResponseType: rt, Text: ReplyText(r), Blocks: slack.Blocks{BlockSet: RenderReply(r)}}
 }
 
 // encode returns the JSON payload of r, reusing an earlier encoding of a

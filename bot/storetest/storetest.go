@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Push", func(t *testing.T) { testPush(t, fresh) })
 	t.Run("Retry", func(t *testing.T) { testRetry(t, fresh) })
 	t.Run("People", func(t *testing.T) { testPeople(t, fresh) })
+	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, fresh) })
 }
 
 type opener = func(t *testing.T) bot.Store

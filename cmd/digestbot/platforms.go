@@ -32,10 +32,15 @@ func buildSlack(deps platformDeps) (*platform, error) {
 		}
 		client, p.publisher = c, c
 	}
+	var isAdmin bot.AdminCheck
+	if client != nil {
+		isAdmin = client.IsWorkspaceAdmin
+	}
+	handler := bot.WithAdmins(mux, s.Admins, isAdmin, log)
 	switch s.Commands {
 	case config.CommandsHTTP:
 		h := slack.NewCommandHandler(slack.CommandOptions{
-			SigningSecret: s.SigningSecret.Value(), Handler: mux, InChannel: inChannel, Logger: log,
+			SigningSecret: s.SigningSecret.Value(), Handler: handler, InChannel: inChannel, Logger: log,
 		})
 		p.routes["/slack/commands"] = h
 		p.closers = append(p.closers, h.Close)
@@ -43,7 +48,7 @@ func buildSlack(deps platformDeps) (*platform, error) {
 		if client == nil {
 			return nil, fmt.Errorf("slack: Socket Mode needs slack.bot_token (DIGESTBOT_SLACK_BOT_TOKEN)")
 		}
-		opts := slack.SocketModeOptions{AppToken: s.AppToken.Value(), Handler: mux, InChannel: inChannel}
+		opts := slack.SocketModeOptions{AppToken: s.AppToken.Value(), Handler: handler, InChannel: inChannel}
 		p.runners = append(p.runners, func(ctx context.Context) error { return client.RunSocketMode(ctx, opts) })
 	}
 	return p, nil
@@ -80,6 +85,7 @@ func buildDiscord(deps platformDeps) (*platform, error) {
 		log.Info("discord_commands_registered", slog.String("guild", d.GuildID))
 		return nil
 	}
+	handler := bot.WithAdmins(mux, d.Admins, nil, log)
 	switch d.Commands {
 	case config.CommandsGateway:
 		if client == nil {
@@ -89,11 +95,11 @@ func buildDiscord(deps platformDeps) (*platform, error) {
 			if err := register(ctx); err != nil {
 				return err
 			}
-			return client.RunGateway(ctx, discord.GatewayOptions{Handler: mux, Suggester: svc, InChannel: inChannel})
+			return client.RunGateway(ctx, discord.GatewayOptions{Handler: handler, Suggester: svc, InChannel: inChannel})
 		})
 	case config.CommandsHTTP:
 		h, err := discord.NewInteractionHandler(discord.InteractionOptions{
-			PublicKey: d.PublicKey, Handler: mux, Suggester: svc, InChannel: inChannel,
+			PublicKey: d.PublicKey, Handler: handler, Suggester: svc, InChannel: inChannel,
 			Logger: log, APIURL: d.APIURL, AppID: d.AppID,
 		})
 		if err != nil {

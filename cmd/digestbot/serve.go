@@ -49,6 +49,7 @@ type app struct {
 	pushWake chan struct{}
 	routes   map[string]http.Handler // POST routes beside the platforms'
 	alerts   *bot.Alerts
+	pollWake chan struct{} // a feed was subscribed from chat: poll it now
 }
 
 func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) (*app, error) {
@@ -62,9 +63,14 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a := &app{
 		cfg: cfg, log: log, store: st, registry: reg, metrics: newMetrics(reg),
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), pollWake: make(chan struct{}, 1),
 	}
-	a.service = &bot.Service{Store: st, Logger: log}
+	fetcher := newFetcher(cfg, log)
+	a.service = &bot.Service{Store: st, Feeds: feedPlans, Logger: log,
+		Finder:     fetcher,
+		Subscribed: func() { wakeUp(a.pollWake) },
+		CanPost:    func(platform string) bool { return canPostByID(cfg, platform) },
+	}
 	a.service.Mux().Observe(a.metrics.Commanded)
 
 	a.plats, err = buildPlatforms(platformDeps{cfg: cfg, log: log, service: a.service}, e, chans)
@@ -78,7 +84,6 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 			pubs[p.name] = p.publisher
 		}
 	}
-	fetcher := newFetcher(cfg, log)
 	a.alerts, err = buildAlerts(cfg, log, pubs, a.metrics)
 	if err != nil {
 		st.Close()
@@ -88,7 +93,8 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 		Alerts: a.alerts,
 		Store:  st, Source: fetcher, Feeds: feedPlans, Owner: owner,
 		Logger: log, Observer: a.metrics,
-		Queued: func() { a.notify(); a.service.ArchiveChanged() },
+		Queued:               func() { a.notify(); a.service.ArchiveChanged() },
+		SubscriptionDefaults: bot.FeedPlan{Interval: cfg.Interval.D(), DeliverNewest: cfg.DeliverNewest, RespectTTL: cfg.RespectTTL},
 	}
 	a.outbox = &bot.Outbox{
 		Store: st, Publishers: pubs, Channels: chans, Owner: owner,
@@ -100,11 +106,26 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 }
 
 // notify wakes the outbox without blocking.
-func (a *app) notify() {
+func (a *app) notify() { wakeUp(a.wake) }
+
+// wakeUp wakes a loop waiting on ch without blocking.
+func wakeUp(ch chan struct{}) {
 	select {
-	case a.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
+}
+
+// canPostByID reports whether the bot can post to any channel of a
+// platform by its id, as a subscription from chat needs: a bot token.
+func canPostByID(cfg *config.Config, platform string) bool {
+	switch platform {
+	case config.PlatformSlack:
+		return cfg.Slack.BotToken != ""
+	case config.PlatformDiscord:
+		return cfg.Discord.BotToken != ""
+	}
+	return false
 }
 
 // platformDeps is what every platform builder is given: a new chat
@@ -237,7 +258,7 @@ func (a *app) serve(ctx context.Context) error {
 		})
 	}
 	start("heartbeat", a.heartbeat)
-	start("poller", func(ctx context.Context) error { return a.poller.Run(ctx, nil) })
+	start("poller", func(ctx context.Context) error { return a.poller.Run(ctx, a.pollWake) })
 	start("outbox", func(ctx context.Context) error { return a.outbox.Run(ctx, a.wake, bot.DefaultPoll) })
 	if a.pusher != nil {
 		start("push", func(ctx context.Context) error { return a.pusher.Run(ctx, a.pushWake, 5*time.Second) })
