@@ -107,7 +107,7 @@ func plan(cfg *config.Config) ([]bot.FeedPlan, []bot.Channel) {
 	}
 	plans := make([]bot.FeedPlan, 0, len(cfeeds))
 	for _, f := range cfeeds {
-		p := bot.FeedPlan{URL: f.URL, Name: f.Name, Interval: f.Interval, DeliverNewest: f.DeliverNewest}
+		p := bot.FeedPlan{URL: f.URL, Name: f.Name, Interval: f.Interval, DeliverNewest: f.DeliverNewest, RespectTTL: f.RespectTTL}
 		for _, name := range f.Channels {
 			if ch, ok := byName[name]; ok {
 				p.Channels = append(p.Channels, ch)

@@ -18,3 +18,16 @@ func TestPlanCarriesForum(t *testing.T) {
 		t.Errorf("channels %+v: want news a forum, chat not", chans)
 	}
 }
+
+// respect_ttl, resolved per feed by config, reaches the poller's plan.
+func TestPlanCarriesRespectTTL(t *testing.T) {
+	yes := true
+	cfg := &config.Config{Feeds: []config.Feed{
+		{URL: "https://a.example.org/rss/", RespectTTL: &yes},
+		{URL: "https://b.example.org/rss/"},
+	}}
+	feeds, _ := plan(cfg)
+	if len(feeds) != 2 || !feeds[0].RespectTTL || feeds[1].RespectTTL {
+		t.Errorf("plans %+v: want respect_ttl on a only", feeds)
+	}
+}
