@@ -33,9 +33,16 @@ func toUTF8(data []byte, contentType string) ([]byte, string) {
 			}
 		}
 	}
-	if utf8.Valid(data) {
+	if !looksJSON(data) || utf8.Valid(data) {
+		// XML: the decoder refuses invalid UTF-8, and parseDoc then
+		// calls fallback1252; checking first would cost every feed a pass.
 		return data, ""
 	}
+	return fallback1252(data, declared)
+}
+
+// fallback1252 reads a document that is not valid UTF-8 as windows-1252.
+func fallback1252(data []byte, declared string) ([]byte, string) {
 	out, err := decode(charmap.Windows1252, data)
 	if err != nil {
 		return data, ""

@@ -77,6 +77,15 @@ func parseDoc(data []byte, contentType, feedURL string, s *splitter, explain boo
 		out.warnings = append(out.warnings, warn)
 	}
 	feed, err := newGofeedParser().Parse(bytes.NewReader(data))
+	if err != nil && !looksJSON(data) && !utf8.Valid(data) {
+		// XML that is not the UTF-8 it claims (or does not declare)
+		if fixed, warn := fallback1252(data, declaredEncoding(data)); warn != "" {
+			if f2, err2 := newGofeedParser().Parse(bytes.NewReader(fixed)); err2 == nil {
+				feed, err = f2, nil
+				out.warnings = append(out.warnings, warn)
+			}
+		}
+	}
 	if err != nil && looksJSON(data) && !errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 		// A JSON Feed with an optional field of the wrong type: drop
 		// those fields, with a warning, rather than the whole feed.
