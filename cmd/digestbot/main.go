@@ -48,6 +48,7 @@ func commands() []command {
 		{"backfill", "FEED", "archive a feed's issues without posting them", cmdBackfill},
 		{"status", "", "feeds, the outbox, failed posts and replicas", cmdStatus},
 		{"retry", "ID...", "send failed posts again (ids from status or an alert)", cmdRetry},
+		{"feeds", "export|import FILE --channel C", "export every feed as OPML 2.0, or subscribe a channel to an OPML file's feeds", cmdFeeds},
 		{"config", "check", "validate the configuration and print it without secrets", cmdConfig},
 		{"healthcheck", "[URL]", "GET the running bot's /healthz (default http://127.0.0.1:8080/healthz); for container health checks", cmdHealthcheck},
 		{"version", "", "print the version", func(_ context.Context, e env, _ []string) error {
