@@ -196,6 +196,11 @@ func (a *app) runOnce(ctx context.Context) error {
 		return err
 	}
 	a.releaseDeadReplicas(ctx)
+	// The first heartbeat before any lease: a replica killed at once is
+	// still known, so a restart can release what it held.
+	if err := a.store.Heartbeat(ctx, a.poller.Owner, replicaInfo(), time.Now()); err != nil {
+		a.log.Warn("heartbeat_failed", slog.Any("error", err))
+	}
 	var failed []error
 	if a.pusher != nil {
 		if _, err := a.pusher.ProcessDue(ctx); err != nil {
@@ -230,6 +235,11 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	a.releaseDeadReplicas(ctx)
+	// The first heartbeat before any lease: a replica killed at once is
+	// still known, so a restart can release what it held.
+	if err := a.store.Heartbeat(ctx, a.poller.Owner, replicaInfo(), time.Now()); err != nil {
+		a.log.Warn("heartbeat_failed", slog.Any("error", err))
+	}
 	var ready atomic.Bool
 	srv, ln, err := a.httpServer(&ready)
 	if err != nil {
@@ -300,11 +310,17 @@ func (a *app) serve(ctx context.Context) error {
 // heartbeatEvery is how often a replica records that it is alive.
 const heartbeatEvery = 5 * time.Second
 
-func (a *app) heartbeat(ctx context.Context) error {
+// replicaInfo describes this process in the replicas table.
+func replicaInfo() string {
 	info := fmt.Sprintf("digestbot %s", version)
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		info += " " + bi.GoVersion
 	}
+	return info
+}
+
+func (a *app) heartbeat(ctx context.Context) error {
+	info := replicaInfo()
 	// Often enough that other replicas take over this one's channels within
 	// bot.DefaultStaleAfter of its death.
 	t := time.NewTicker(heartbeatEvery)
