@@ -17,7 +17,15 @@ type limiter struct {
 	routes  map[string]string // route -> bucket key, once Discord named the bucket
 	buckets map[string]bucket
 	global  time.Time // no request at all before this
+	// recent are the start times of the last globalPerSecond requests:
+	// Discord allows 50 requests a second in all, and many channels
+	// bursting their 5-message buckets at once would otherwise meet
+	// global 429s.
+	recent []time.Time
 }
+
+// globalPerSecond is Discord's global limit for a bot.
+const globalPerSecond = 50
 
 type bucket struct {
 	remaining int
@@ -45,7 +53,24 @@ func (l *limiter) wait(route string, now time.Time) time.Duration {
 	if b, ok := l.buckets[l.key(route)]; ok && b.remaining <= 0 {
 		d = max(d, b.reset.Sub(now))
 	}
-	return max(d, 0)
+	d = max(d, 0)
+	// Reserve a start time at or after the moment the bucket allows, with
+	// at most globalPerSecond starts in any second.
+	slot := now.Add(d)
+	if len(l.recent) == globalPerSecond {
+		if free := l.recent[0].Add(time.Second); free.After(slot) {
+			slot = free
+		}
+		l.recent = l.recent[1:]
+	}
+	i := len(l.recent)
+	for i > 0 && l.recent[i-1].After(slot) {
+		i--
+	}
+	l.recent = append(l.recent, time.Time{})
+	copy(l.recent[i+1:], l.recent[i:])
+	l.recent[i] = slot
+	return slot.Sub(now)
 }
 
 // update records a response's X-RateLimit-Bucket, -Remaining and

@@ -23,7 +23,10 @@ import (
 )
 
 // The delivery benchmark: 50 Slack and 50 Discord channels behind fakes
-// that enforce the platforms' limits, 20 issues of 8 posts each. It runs
+// that enforce the platforms' limits, 20 issues of 8 posts each.
+//
+//	go test -run '^$' -bench DeliveryRate -benchtime 1x ./cmd/digestbot It runs
+//
 // in real time: the limits allow 160 s per channel. DIGESTBOT_BENCH_SCALE=N
 // makes time run N times faster (every limit and Retry-After divided by
 // N); the bot's own costs then weigh N times more, so such a figure is a
@@ -44,7 +47,7 @@ const (
 )
 
 // limitFakes is fake Slack and Discord APIs with their limits (divided by
-// benchScale): Slack one message per second per channel (bursts refused);
+// benchScale): Slack one message per second per channel (bursts of 3);
 // Discord 5 messages per 5 s per channel and 50 per second in all, with
 // rate-limit headers, and 429 with Retry-After beyond. blocked names a
 // channel that answers 429 until blockedUntil.
@@ -104,15 +107,20 @@ func (f *limitFakes) serveSlack(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"ok":false,"error":"ratelimited"}`)
 		return
 	}
-	// About one per second: a message closer than 0.8 s to the last is refused.
-	if last, ok := f.slackLast[ch]; ok && now.Sub(last) < scaled(800*time.Millisecond) {
+	// About one per second, short bursts allowed: a bucket of 3 messages
+	// refilled at one a second (slackLast is when the bucket is empty again).
+	empty := f.slackLast[ch]
+	if empty.Before(now) {
+		empty = now
+	}
+	if empty.Sub(now) > scaled(2*time.Second) {
 		f.refused["slack"]++
 		w.Header().Set("Retry-After", "1")
 		w.WriteHeader(http.StatusTooManyRequests)
 		fmt.Fprint(w, `{"ok":false,"error":"ratelimited"}`)
 		return
 	}
-	f.slackLast[ch] = now
+	f.slackLast[ch] = empty.Add(scaled(time.Second))
 	f.seq++
 	f.accept("slack:"+ch, now)
 	fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1772400000.%06d"}`, ch, f.seq)
