@@ -272,7 +272,14 @@ func buildBinary(t testing.TB) string {
 // child is one running digestbot process.
 type child struct {
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *lockedWriter // standard output and error, together
+}
+
+// String returns what the process printed so far.
+func (c *child) String() string {
+	c.logs.mu.Lock()
+	defer c.logs.mu.Unlock()
+	return c.logs.w.(*bytes.Buffer).String()
 }
 
 func startChild(t testing.TB, bin string, vars map[string]string) *child {
@@ -281,8 +288,8 @@ func startChild(t testing.TB, bin string, vars map[string]string) *child {
 	for k, v := range vars {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	logs := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = logs, &lockedWriter{w: logs}
+	logs := &lockedWriter{w: &bytes.Buffer{}}
+	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -400,7 +407,7 @@ func crashTrial(t *testing.T, rng *rand.Rand, issues, items int) time.Duration {
 	posts := chat.snapshot()
 	checkPosts(t, posts, issues, 1+items)
 	if t.Failed() {
-		t.Logf("killed after %d posts (held %v); first process:\n%s\nsecond process:\n%s", k, holdPost, first.logs, second.logs)
+		t.Logf("killed after %d posts (held %v); first process:\n%s\nsecond process:\n%s", k, holdPost, first, second)
 		return 0
 	}
 	if before >= total {

@@ -55,7 +55,7 @@ type limitFakes struct {
 	mu           sync.Mutex
 	start        time.Time
 	slackLast    map[string]time.Time
-	discWindow   map[string][]time.Time
+	discBucket   map[string]discBucket
 	globalWindow []time.Time
 	posts        map[string][]time.Time // channel → arrival of each accepted post
 	refused      map[string]int         // platform → 429s
@@ -68,10 +68,15 @@ type limitFakes struct {
 	slackSrv, discordSrv *httptest.Server
 }
 
+type discBucket struct {
+	count int
+	reset time.Time
+}
+
 func scaled(d time.Duration) time.Duration { return d / benchScale }
 
 func newLimitFakes(b testing.TB, want int) *limitFakes {
-	f := &limitFakes{slackLast: map[string]time.Time{}, discWindow: map[string][]time.Time{},
+	f := &limitFakes{slackLast: map[string]time.Time{}, discBucket: map[string]discBucket{},
 		posts: map[string][]time.Time{}, refused: map[string]int{}, done: make(chan struct{}), want: want}
 	f.slackSrv = httptest.NewServer(http.HandlerFunc(f.serveSlack))
 	f.discordSrv = httptest.NewServer(http.HandlerFunc(f.serveDiscord))
@@ -152,7 +157,12 @@ func (f *limitFakes) serveDiscord(w http.ResponseWriter, r *http.Request) {
 	defer f.mu.Unlock()
 	per, perWindow := 5, scaled(5*time.Second)
 	f.globalWindow = window(f.globalWindow, now, scaled(time.Second))
-	win := window(f.discWindow[ch], now, perWindow)
+	// A channel's bucket, as Discord keeps it: 5 messages, all back when
+	// the bucket resets, 5 s after the first of them.
+	bk := f.discBucket[ch]
+	if !now.Before(bk.reset) {
+		bk = discBucket{reset: now.Add(perWindow)}
+	}
 	refuse := func(after time.Duration, global bool) {
 		f.refused["discord"]++
 		w.Header().Set("Retry-After", fmt.Sprintf("%.3f", after.Seconds()))
@@ -162,27 +172,26 @@ func (f *limitFakes) serveDiscord(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTooManyRequests)
 		json.NewEncoder(w).Encode(map[string]any{"message": "You are being rate limited.", "retry_after": after.Seconds(), "global": global})
 	}
+	headers := func() {
+		w.Header().Set("X-RateLimit-Limit", "5")
+		w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(per-bk.count))
+		w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", bk.reset.Sub(now).Seconds()))
+		w.Header().Set("X-RateLimit-Bucket", "msg")
+	}
 	switch {
 	case len(f.globalWindow) >= 50:
 		refuse(scaled(time.Second)-now.Sub(f.globalWindow[0]), true)
 		return
-	case len(win) >= per:
-		f.discWindow[ch] = win
-		reset := perWindow - now.Sub(win[0])
-		w.Header().Set("X-RateLimit-Limit", "5")
-		w.Header().Set("X-RateLimit-Remaining", "0")
-		w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", reset.Seconds()))
-		w.Header().Set("X-RateLimit-Bucket", "msg-"+ch)
-		refuse(reset, false)
+	case bk.count >= per:
+		f.discBucket[ch] = bk
+		headers()
+		refuse(bk.reset.Sub(now), false)
 		return
 	}
-	win = append(win, now)
-	f.discWindow[ch] = win
+	bk.count++
+	f.discBucket[ch] = bk
 	f.globalWindow = append(f.globalWindow, now)
-	w.Header().Set("X-RateLimit-Limit", "5")
-	w.Header().Set("X-RateLimit-Remaining", fmt.Sprint(per-len(win)))
-	w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", (perWindow-now.Sub(win[0])).Seconds()))
-	w.Header().Set("X-RateLimit-Bucket", "msg-"+ch)
+	headers()
 	f.seq++
 	f.accept("discord:"+ch, now)
 	fmt.Fprintf(w, `{"id":"13%016d","channel_id":%q}`, f.seq, ch)
