@@ -21,13 +21,7 @@ import (
 var migrationFiles embed.FS
 
 // migrations is the directory of migration files.
-func migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory exists
-	}
-	return sub
-}
+func migrations() fs.FS { return migrate.Dir(migrationFiles, "migrations") }
 
 // migrateLockKey is the pg_advisory_xact_lock key that serialises
 // migrations of replicas starting at the same time ("digestbt" in ASCII).

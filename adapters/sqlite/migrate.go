@@ -20,13 +20,7 @@ import (
 var migrationFiles embed.FS
 
 // migrations is the directory of migration files.
-func migrations() fs.FS {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the embedded directory exists
-	}
-	return sub
-}
+func migrations() fs.FS { return migrate.Dir(migrationFiles, "migrations") }
 
 var dialect = migrate.Dialect{
 	Name: "sqlite",

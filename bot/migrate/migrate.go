@@ -63,6 +63,16 @@ func Load(fsys fs.FS) ([]Migration, error) {
 	return out, nil
 }
 
+// Dir returns the directory dir of fsys, the store's embedded migration
+// files. It panics when dir is not a valid path: a build mistake.
+func Dir(fsys fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(fmt.Sprintf("migrate: %v", err))
+	}
+	return sub
+}
+
 // Tx is the transaction the runner works in, as each store provides it.
 // The store makes sure no other process migrates meanwhile (SQLite: a
 // write transaction; PostgreSQL: an advisory lock) and commits when Run
