@@ -57,6 +57,7 @@ func DMChannel(platform, user string) Channel {
 		Platform: platform,
 		Target:   user,
 		Layout:   LayoutSeparate,
+		OnRemove: OnRemoveKeep, // a direct message stays once read
 		DM:       true,
 	}
 }
@@ -193,16 +194,33 @@ func (m *FollowMatcher) MatchIssue(is *Issue) []FollowMatch {
 	return out
 }
 
-// FollowDeliveries turns matches into outbox rows: one direct message per
-// user and story, in issue order (Seq 0 the lead, then roundup items).
-func FollowDeliveries(ms []FollowMatch) []Delivery {
-	ds := make([]Delivery, 0, len(ms))
+// FollowPosts returns the posts that matched stories become in a direct
+// message channel: each story its own message, in issue order.
+func FollowPosts(is *Issue, ms []FollowMatch) []Post {
+	posts := make([]Post, 0, len(ms))
 	for _, fm := range ms {
+		posts = append(posts, Post{Issue: is, Part: fm.Part, Item: fm.Item, Key: PostKey(is, fm.Part, fm.Item)})
+	}
+	return posts
+}
+
+// FollowDeliveries names the direct-message channels an issue goes to:
+// one per user with a matching follow (SaveIssue creates their targets;
+// the outbox works out which stories each user gets).
+func FollowDeliveries(is *Issue, ms []FollowMatch) []Delivery {
+	var ds []Delivery
+	seen := map[string]bool{}
+	for _, fm := range ms {
+		ch := DMChannel(fm.Platform, fm.User).ID
+		if seen[ch] {
+			continue
+		}
+		seen[ch] = true
 		seq := 0
 		if fm.Part == PartRoundup {
 			seq = fm.Item + 1
 		}
-		ds = append(ds, Delivery{Channel: DMChannel(fm.Platform, fm.User).ID, Part: fm.Part, Item: fm.Item, Seq: seq, State: StatePending})
+		ds = append(ds, Delivery{Channel: ch, Key: PostKey(is, fm.Part, fm.Item), Part: fm.Part, Item: fm.Item, Seq: seq, State: StatePending})
 	}
 	return ds
 }

@@ -182,14 +182,25 @@ func TestFollowMatcher(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("MatchIssue =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	ds := FollowDeliveries(m.MatchIssue(matchIssue()))
-	if len(ds) != 5 || ds[2].Channel != "dm:slack:U1" || ds[2].Seq != 1 || ds[2].Part != PartRoundup {
-		t.Errorf("FollowDeliveries = %+v", ds)
+	is := matchIssue()
+	ds := FollowDeliveries(is, m.MatchIssue(is))
+	if len(ds) != 3 || ds[2].Channel != "dm:slack:U1" || ds[2].Seq != 1 || ds[2].Part != PartRoundup {
+		t.Errorf("FollowDeliveries = %+v, want one per user", ds)
 	}
 	for _, d := range ds {
 		if err := d.Validate(); err != nil {
 			t.Error(err)
 		}
+	}
+	var slackU1 []FollowMatch
+	for _, fm := range m.MatchIssue(is) {
+		if fm.User == "U1" {
+			slackU1 = append(slackU1, fm)
+		}
+	}
+	posts := FollowPosts(is, slackU1)
+	if len(posts) != 3 || posts[0].Item != 0 || posts[2].Item != 2 || posts[1].Key != PostKey(is, PartRoundup, 1) {
+		t.Errorf("FollowPosts = %+v", posts)
 	}
 	ch, ok := ParseDMChannel("dm:discord:42")
 	if !ok || ch != DMChannel("discord", "42") || !ch.DM || ch.Target != "42" || ch.Platform != "discord" {

@@ -113,6 +113,9 @@ func (o *Outbox) channel(id string) (Channel, bool) {
 			return c, true
 		}
 	}
+	if ch, ok := ParseDMChannel(id); ok {
+		return ch, true // a user's direct messages (follows)
+	}
 	// A channel subscribed from chat: its ID says where it is.
 	return ParseSubscriptionChannel(id)
 }
@@ -192,8 +195,13 @@ func (o *Outbox) sendDueChannels(ctx context.Context) ([]Channel, error) {
 		return nil, fmt.Errorf("bot: channels due: %w", err)
 	}
 	for _, id := range due {
-		if ch, ok := ParseSubscriptionChannel(id); ok && !slices.ContainsFunc(chans, func(c Channel) bool { return c.ID == id }) {
+		if slices.ContainsFunc(chans, func(c Channel) bool { return c.ID == id }) {
+			continue
+		}
+		if ch, ok := ParseSubscriptionChannel(id); ok {
 			chans = append(chans, ch)
+		} else if ch, ok := ParseDMChannel(id); ok {
+			chans = append(chans, ch) // a user's direct messages (follows)
 		}
 	}
 	return chans, nil
@@ -380,14 +388,10 @@ type action struct {
 // planActions compares the posts an issue should have in a channel with
 // the deliveries it has, and returns what to do: removals first (the
 // roundup before the lead), then the posts in order.
-func planActions(is *Issue, withdrawn bool, ch Channel, rows []Delivery) []action {
+func planActions(is *Issue, want []Post, ch Channel, rows []Delivery) []action {
 	byKey := make(map[string]*Delivery, len(rows))
 	for i := range rows {
 		byKey[rows[i].Key] = &rows[i]
-	}
-	var want []Post
-	if !withdrawn {
-		want = PostsFor(is, ch.Layout)
 	}
 	wanted := make(map[string]bool, len(want))
 	for _, p := range want {
@@ -479,7 +483,11 @@ func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, r
 		}
 	}
 	rctx := context.WithoutCancel(ctx) // records outlive shutdown: the platform may have the post
-	for _, a := range planActions(is, withdrawn, ch, rows) {
+	want, err := o.wantedPosts(ctx, is, withdrawn, ch)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, a := range planActions(is, want, ch, rows) {
 		if ctx.Err() != nil || lost.Load() {
 			return time.Time{}, nil
 		}
@@ -637,7 +645,9 @@ func Queues(ctx context.Context, st Store, channels []Channel, now time.Time, st
 			if t, rows, ok, err := st.NextTarget(ctx, ch.ID); err == nil && ok {
 				q.InProgress = t
 				if is, err := st.Issue(ctx, t.IssueID); err == nil {
-					q.Pending += len(planActions(is, t.Withdrawn() || is.Withdrawn, ch, rows))
+					if want, err := (&Outbox{Store: st}).wantedPosts(ctx, is, t.Withdrawn() || is.Withdrawn, ch); err == nil {
+						q.Pending += len(planActions(is, want, ch, rows))
+					}
 				}
 			}
 			ts, err := st.Targets(ctx, ch.ID, 50)
@@ -673,4 +683,25 @@ func Queues(ctx context.Context, st Store, channels []Channel, now time.Time, st
 		out = append(out, q)
 	}
 	return out, nil
+}
+
+// wantedPosts returns the posts an issue should have in a channel: none
+// when withdrawn; in a user's direct messages (follows), the stories that
+// match the user's follows now, each its own message; else PostsFor.
+func (o *Outbox) wantedPosts(ctx context.Context, is *Issue, withdrawn bool, ch Channel) ([]Post, error) {
+	if withdrawn {
+		return nil, nil
+	}
+	if !ch.DM {
+		return PostsFor(is, ch.Layout), nil
+	}
+	ps, ok := o.Store.(PeopleStore)
+	if !ok {
+		return nil, nil
+	}
+	fs, err := ps.Follows(ctx, ch.Platform, ch.Target)
+	if err != nil {
+		return nil, fmt.Errorf("bot: follows of %s for issue %d: %w", ch.ID, is.ID, err)
+	}
+	return FollowPosts(is, NewFollowMatcher(fs).MatchIssue(is)), nil
 }

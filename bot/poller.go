@@ -322,6 +322,7 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 	if err != nil {
 		return out, fmt.Errorf("bot: withdrawn issues of %s: %w", f.URL, err)
 	}
+	var follows *FollowMatcher // loaded once, when an issue is to be delivered
 	for pos, i := range order {
 		is := issues[i]
 		if withdrawn[is.GUID] {
@@ -330,6 +331,12 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 		var ds []Delivery
 		if pos >= deliverFrom {
 			ds = Deliveries(is, plan.Channels)
+			if follows == nil {
+				if follows, err = p.followMatcher(ctx); err != nil {
+					return out, err
+				}
+			}
+			ds = append(ds, FollowDeliveries(is, follows.MatchIssue(is))...)
 		}
 		r, err := p.Store.SaveIssue(ctx, is, ds)
 		if err != nil {
@@ -413,4 +420,19 @@ func (p *Poller) Run(ctx context.Context, wake <-chan struct{}) error {
 		case <-timer.C:
 		}
 	}
+}
+
+// followMatcher loads every follow (users' /digest follow queries), so
+// that new issues queue direct messages in the same transaction as their
+// channel posts. A store without follows gives an empty matcher.
+func (p *Poller) followMatcher(ctx context.Context) (*FollowMatcher, error) {
+	ps, ok := p.Store.(PeopleStore)
+	if !ok {
+		return NewFollowMatcher(nil), nil
+	}
+	fs, err := ps.AllFollows(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bot: load follows: %w", err)
+	}
+	return NewFollowMatcher(fs), nil
 }

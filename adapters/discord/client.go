@@ -65,6 +65,7 @@ type Client struct {
 	hookForum   bool                   // the webhook's channel is a forum
 	hookInfo    *channelInfo           // the webhook's channel, once fetched
 	warnedHooks bool                   // "webhook cannot start threads" logged
+	dms         sync.Map               // user id -> direct-message channel id
 }
 
 var _ bot.Publisher = (*Client)(nil)
@@ -217,6 +218,9 @@ func (c *Client) channel(ctx context.Context, id string) (channelInfo, error) {
 func (c *Client) Publish(ctx context.Context, m bot.Message) (string, error) {
 	if err := checkMessage(m); err != nil {
 		return "", err
+	}
+	if m.Channel.DM {
+		return c.publishDM(ctx, m)
 	}
 	if m.Channel.Target == "" {
 		return c.publishWebhook(ctx, m)

@@ -61,6 +61,7 @@ type Client struct {
 
 	mu       sync.Mutex
 	nextSend map[string]time.Time // channel id → earliest time of its next message
+	dms      sync.Map             // user id → direct-message channel id (conversations.open)
 }
 
 var _ bot.Publisher = (*Client)(nil)
@@ -152,6 +153,13 @@ func (c *Client) Publish(ctx context.Context, m bot.Message) (string, error) {
 	channel := strings.TrimSpace(m.Channel.Target)
 	if channel == "" {
 		return "", bot.Permanent(fmt.Errorf("slack: channel %q has no Slack channel id: set DIGESTBOT_SLACK_CHANNEL to an id like C0123456789", m.Channel.ID))
+	}
+	if m.Channel.DM {
+		dm, err := c.dmTarget(ctx, m.Channel)
+		if err != nil {
+			return "", err
+		}
+		channel = dm
 	}
 	r, err := renderMessage(m)
 	if err != nil {
