@@ -51,6 +51,10 @@ type InteractionOptions struct {
 	// AppID is the application id for follow-ups; default: the one each
 	// interaction carries.
 	AppID string
+	// Seen, when set, keeps accepted signatures in the store, so that a
+	// replay is refused after a restart and by other replicas too; nil:
+	// in memory only.
+	Seen bot.SeenStore
 }
 
 // InteractionHandler is the http.Handler for POST /discord/interactions.
@@ -59,6 +63,9 @@ type InteractionHandler struct {
 	x   *interactions
 	now func() time.Time
 	log *slog.Logger
+	// replays refuses a signed request accepted before (Discord does not
+	// check: VerifyInteraction accepts the same request twice).
+	replays *bot.Replays
 }
 
 // NewInteractionHandler returns the handler for Discord's interactions
@@ -90,7 +97,7 @@ func NewInteractionHandler(opts InteractionOptions) (*InteractionHandler, error)
 		return nil, err
 	}
 	return &InteractionHandler{
-		key: key, now: now, log: log,
+		key: key, now: now, log: log, replays: &bot.Replays{Store: opts.Seen, Logger: log},
 		x: newInteractions(opts.Handler, opts.Suggester, opts.InChannel, opts.InlineWait, r, opts.AppID, log),
 	}, nil
 }
@@ -114,6 +121,12 @@ func (e *InteractionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		e.log.LogAttrs(r.Context(), slog.LevelWarn, "discord_interaction_rejected",
 			slog.String("reason", "bad or stale signature"), slog.String("remote", r.RemoteAddr))
 		http.Error(w, "invalid request signature", http.StatusUnauthorized)
+		return
+	}
+	if !e.fresh(r) {
+		e.log.LogAttrs(r.Context(), slog.LevelWarn, "discord_interaction_rejected",
+			slog.String("reason", "replayed: this signed request was accepted before"), slog.String("remote", r.RemoteAddr))
+		http.Error(w, "request replayed", http.StatusUnauthorized)
 		return
 	}
 	var in discordgo.Interaction
@@ -164,4 +177,13 @@ func verifySignature(key ed25519.PublicKey, h http.Header, body []byte, now time
 	msg := make([]byte, 0, len(ts)+len(body))
 	msg = append(append(msg, ts...), body...)
 	return ed25519.Verify(key, msg, sig)
+}
+
+// fresh records the request's signature until it expires and reports
+// whether it was new. Call it after verifySignature.
+func (e *InteractionHandler) fresh(r *http.Request) bool {
+	secs, _ := strconv.ParseInt(r.Header.Get("X-Signature-Timestamp"), 10, 64)
+	until := time.Unix(secs, 0).Add(maxSignatureAge)
+	sig := strings.ToLower(r.Header.Get("X-Signature-Ed25519"))
+	return e.replays.Fresh(r.Context(), "discord:"+sig, until, e.now())
 }

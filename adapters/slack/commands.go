@@ -41,6 +41,9 @@ type CommandOptions struct {
 	Logger *slog.Logger
 	// Now is the clock for the signature's time window; nil means time.Now.
 	Now func() time.Time
+	// Seen, when set, keeps accepted signatures in the store, so that a
+	// replay is refused after a restart and by other replicas too.
+	Seen bot.SeenStore
 	// InlineWait is how long to wait for the handler before acknowledging
 	// and answering through response_url; 0 means 2.5 s (Slack allows 3 s).
 	InlineWait time.Duration
@@ -72,6 +75,7 @@ func NewCommandHandler(opts CommandOptions) *CommandHandler {
 		macs:   sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }},
 		now:    now,
 		log:    log,
+		seen:   opts.Seen,
 		d:      newDispatcher(opts.Handler, opts.InChannel, opts.InlineWait, opts.ResponseClient, opts.AllowResponseURL, log),
 	}
 }
@@ -81,6 +85,7 @@ type CommandHandler struct {
 	secret []byte
 	now    func() time.Time
 	log    *slog.Logger
+	seen   bot.SeenStore
 	d      *dispatcher
 
 	macs    sync.Pool // of HMAC-SHA256 keyed with secret
@@ -251,6 +256,9 @@ func (h *CommandHandler) verify(hdr http.Header, body []byte) error {
 	if !h.replays.add(sec, [sha256.Size]byte(got), now.Unix()) {
 		return errReplayed
 	}
+	if h.seen != nil && !h.seenInStore(hexSig, at.Add(signatureWindow), now) {
+		return errReplayed
+	}
 	return nil
 }
 
@@ -312,4 +320,11 @@ func Sign(secret, ts string, body []byte) string {
 	mac.Write([]byte("v0:" + ts + ":"))
 	mac.Write(body)
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// seenInStore records the signature in the store and reports whether it is
+// new there (a store failure lets it through: the memory still guards).
+func (h *CommandHandler) seenInStore(sig string, until, now time.Time) bool {
+	r := bot.Replays{Store: h.seen, Logger: h.log}
+	return r.Fresh(context.Background(), "slack:"+sig, until, now)
 }

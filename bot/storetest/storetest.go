@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Search", func(t *testing.T) { testSearch(t, fresh) })
 	t.Run("Push", func(t *testing.T) { testPush(t, fresh) })
 	t.Run("Retry", func(t *testing.T) { testRetry(t, fresh) })
+	t.Run("Seen", func(t *testing.T) { testSeen(t, fresh) })
 	t.Run("People", func(t *testing.T) { testPeople(t, fresh) })
 	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, fresh) })
 }

@@ -41,6 +41,7 @@ func buildSlack(deps platformDeps) (*platform, error) {
 	case config.CommandsHTTP:
 		h := slack.NewCommandHandler(slack.CommandOptions{
 			SigningSecret: s.SigningSecret.Value(), Handler: handler, InChannel: inChannel, Logger: log,
+			Seen: seenStore(deps),
 		})
 		p.routes["/slack/commands"] = h
 		p.closers = append(p.closers, h.Close)
@@ -100,7 +101,7 @@ func buildDiscord(deps platformDeps) (*platform, error) {
 	case config.CommandsHTTP:
 		h, err := discord.NewInteractionHandler(discord.InteractionOptions{
 			PublicKey: d.PublicKey, Handler: handler, Suggester: svc, InChannel: inChannel,
-			Logger: log, APIURL: d.APIURL, AppID: d.AppID,
+			Logger: log, APIURL: d.APIURL, AppID: d.AppID, Seen: seenStore(deps),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("discord: %w", err)
@@ -120,4 +121,14 @@ func buildDiscord(deps platformDeps) (*platform, error) {
 
 func openPostgres(ctx context.Context, cfg *config.Config, log *slog.Logger) (bot.Store, error) {
 	return postgres.Open(ctx, cfg.DB.Value(), log)
+}
+
+// seenStore is the store's memory of signed requests (replay refusal that
+// survives restarts), or nil when the store has none.
+func seenStore(deps platformDeps) bot.SeenStore {
+	if deps.service == nil {
+		return nil
+	}
+	ss, _ := deps.service.Store.(bot.SeenStore)
+	return ss
 }
