@@ -11,8 +11,9 @@ import (
 )
 
 func cmdBackfill(ctx context.Context, e env, args []string) error {
-	fs, cfgPath := flags(e, "backfill", "[--pages N] FEED")
-	pages := fs.Int("pages", 100, "follow at most `N` pages of the feed's history (Ghost /rss/2/, WordPress ?paged=2)")
+	fs, cfgPath := flags(e, "backfill", "[--pages N] [--ghost-key KEY] FEED")
+	pages := fs.Int("pages", 100, "follow at most `N` pages of the feed's history (Ghost /rss/2/, WordPress ?paged=2, Content API pages of 50)")
+	ghostKey := fs.String("ghost-key", "", "a Ghost site's Content API `KEY`: read every post through the Content API instead of the feed (default ghost.content_api_key)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -31,13 +32,18 @@ func cmdBackfill(ctx context.Context, e env, args []string) error {
 		if ps, ok := st.(bot.PushStore); ok {
 			poller.Pushes = ps // issues withdrawn by a push stay out
 		}
+		f := newFetcher(cfg, log)
+		if key := ghostContentKey(cfg, feed, *ghostKey); key != "" {
+			return backfillGhost(ctx, e, poller, f, feed, key, *pages)
+		}
 		prog := newProgress(e.stderr)
-		var total, inserted, updated int
-		err := newFetcher(cfg, log).History(ctx, feed, *pages, func(page int, res *bot.FetchResult) error {
+		var total, inserted, updated, lastPage int
+		err := f.History(ctx, feed, *pages, func(page int, res *bot.FetchResult) error {
 			r, err := poller.Backfill(ctx, feed, res)
 			total += r.Issues - r.Duplicates
 			inserted += r.Inserted
 			updated += r.Updated
+			lastPage = page
 			prog.show("page %d: %d issues read, %d new, %d updated", page, total, inserted, updated)
 			return err
 		})
@@ -47,6 +53,9 @@ func cmdBackfill(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "backfill %s: %d issues read, %d archived, %d updated; nothing was posted\n",
 			bot.RedactURL(feed), total, inserted, updated)
+		if lastPage == 1 && total >= 15 && isGhostFeedPath(feed) {
+			fmt.Fprint(e.stderr, ghostNoKeyHint)
+		}
 		return nil
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -125,8 +126,12 @@ func newGhostSite(t testing.TB) *ghostSite {
 	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		defer g.mu.Unlock()
+		if r.URL.Path == "/ghost/api/content/posts/" {
+			g.contentAPI(w, r)
+			return
+		}
 		if r.URL.Path != "/rss/" {
-			http.NotFound(w, r)
+			http.NotFound(w, r) // no /rss/2/, like Ghost
 			return
 		}
 		etag := fmt.Sprintf(`W/"%d-%d"`, g.boot, len(g.posts))
@@ -142,6 +147,40 @@ func newGhostSite(t testing.TB) *ghostSite {
 	t.Cleanup(g.srv.Close)
 	return g
 }
+
+// contentAPI serves /ghost/api/content/posts/ (g.mu held): every post,
+// newest first, limit per page, dates with +00:00; the key is contentKey.
+func (g *ghostSite) contentAPI(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header().Set("Content-Type", "application/json")
+	if q.Get("key") != contentKey {
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"errors":[{"message":"Unknown Content API Key","type":"UnauthorizedError","code":"UNKNOWN_CONTENT_API_KEY"}]}`)
+		return
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	page, _ := strconv.Atoi(q.Get("page"))
+	site := g.srv.URL + "/"
+	var posts []map[string]any
+	for i := (page - 1) * limit; i >= 0 && i < page*limit && i < len(g.posts); i++ {
+		p := g.posts[i].webhookPost(site, "published")
+		delete(p, "authors")
+		p["published_at"] = g.posts[i].Published.UTC().Format("2006-01-02T15:04:05.000+00:00")
+		posts = append(posts, p)
+	}
+	if posts == nil {
+		posts = []map[string]any{}
+	}
+	pages := (len(g.posts) + limit - 1) / limit
+	var next any
+	if page < pages {
+		next = page + 1
+	}
+	json.NewEncoder(w).Encode(map[string]any{"posts": posts, "meta": map[string]any{"pagination": map[string]any{
+		"page": page, "limit": limit, "pages": pages, "total": len(g.posts), "next": next, "prev": nil}}})
+}
+
+const contentKey = "5f1e2d3c4b5a69788796a5b4c3"
 
 func (g *ghostSite) publish(p fixturePost) {
 	g.mu.Lock()
@@ -570,4 +609,55 @@ func BenchmarkWebhookToFirstPost(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+}
+
+// Backfill of a Ghost site: without a key it archives the feed's posts
+// and says how to get the rest; with the Content API key it archives
+// every post, and the first run afterwards posts nothing.
+func TestBackfillGhost(t *testing.T) {
+	g := newGhostSite(t)
+	for i := 1; i <= 120; i++ {
+		g.publish(issueFixture(i))
+	}
+	full := g.posts
+	g.mu.Lock()
+	g.posts = full[:15] // the feed: newest 15
+	g.mu.Unlock()
+	feed := g.srv.URL + "/rss/"
+	vars := map[string]string{
+		"DIGESTBOT_FEED_URL":            feed,
+		"DIGESTBOT_DB":                  filepath.Join(t.TempDir(), "bot.db"),
+		"DIGESTBOT_HTTP_ADDR":           "off",
+		"DIGESTBOT_ALLOW_PRIVATE_HOSTS": "127.0.0.1", // the fake Ghost
+	}
+	code, out, stderr := digestbot(t, vars, "backfill", feed)
+	if code != 0 || !strings.Contains(out, "15 issues read, 15 archived") {
+		t.Fatalf("backfill without a key: exit %d\n%s%s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "only the newest 15 issues") || !strings.Contains(stderr, "--ghost-key") {
+		t.Errorf("backfill without a key does not explain the Content API key:\n%s", stderr)
+	}
+
+	g.mu.Lock()
+	g.posts = full // the Content API has them all; the feed keeps showing 15 (see below)
+	g.mu.Unlock()
+	code, _, stderr = digestbot(t, vars, "backfill", "--ghost-key", "not-the-key", feed)
+	if code == 0 || !strings.Contains(stderr, "UNKNOWN_CONTENT_API_KEY") || strings.Contains(stderr, "not-the-key") {
+		t.Errorf("wrong key: exit %d, stderr:\n%s", code, stderr)
+	}
+	vars["DIGESTBOT_GHOST_CONTENT_API_KEY"] = contentKey
+	code, out, stderr = digestbot(t, vars, "backfill", feed)
+	if code != 0 || !strings.Contains(out, "120 issues read, 105 archived, 0 updated; nothing was posted") {
+		t.Fatalf("backfill with the key: exit %d\n%s%s", code, out, stderr)
+	}
+	if strings.Contains(out+stderr, contentKey) {
+		t.Error("backfill shows the Content API key")
+	}
+	g.mu.Lock()
+	g.posts = full[:15]
+	g.mu.Unlock()
+	code, out, stderr = digestbot(t, vars, "run", "--once")
+	if code != 0 || strings.Contains(out, "Harbour crews") {
+		t.Errorf("run --once after backfill: exit %d, posted:\n%s%s", code, out, stderr)
+	}
 }
