@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -134,4 +135,41 @@ func testPush(t *testing.T, fresh opener) {
 			t.Errorf("ClearWithdrawn of an unknown issue = %v, want nil", err)
 		}
 	})
+}
+
+func testWebSub(t *testing.T, fresh opener) {
+	s := fresh(t)
+	ws, ok := s.(bot.WebSubStore)
+	if !ok {
+		t.Fatalf("%T does not implement bot.WebSubStore", s)
+	}
+	sub := bot.HubSubscription{ID: "cb1", Feed: feedB, Hub: "https://hub.example.com/", Topic: feedB, Secret: "s1",
+		State: bot.SubSubscribing, UpdatedAt: t0}
+	if err := ws.SaveHubSubscription(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.SaveHubSubscription(ctx, bot.HubSubscription{ID: "cb0", Feed: feedA, Hub: "h", Topic: feedA, Secret: "s0", State: bot.SubActive}); err != nil {
+		t.Fatal(err)
+	}
+	sub.State, sub.LeaseUntil = bot.SubActive, t0.Add(10*24*time.Hour)
+	if err := ws.SaveHubSubscription(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ws.HubSubscription(ctx, "cb1")
+	if err != nil || got.State != bot.SubActive || !got.LeaseUntil.Equal(sub.LeaseUntil) || got.Secret != "s1" || !got.UpdatedAt.Equal(t0) {
+		t.Errorf("Subscription = %+v, %v", got, err)
+	}
+	all, err := ws.HubSubscriptions(ctx)
+	if err != nil || len(all) != 2 || all[0].ID != "cb0" {
+		t.Errorf("Subscriptions = %+v, %v; want cb0 (feedA) then cb1", all, err)
+	}
+	if err := ws.DeleteHubSubscription(ctx, "cb1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.DeleteHubSubscription(ctx, "nope"); err != nil {
+		t.Errorf("DeleteHubSubscription of an unknown id = %v", err)
+	}
+	if _, err := ws.HubSubscription(ctx, "cb1"); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("deleted subscription: %v, want ErrNotFound", err)
+	}
 }

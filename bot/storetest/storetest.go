@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Seen", func(t *testing.T) { testSeen(t, fresh) })
 	t.Run("People", func(t *testing.T) { testPeople(t, fresh) })
 	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, fresh) })
+	t.Run("WebSub", func(t *testing.T) { testWebSub(t, fresh) })
 }
 
 type opener = func(t *testing.T) bot.Store

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"digestbot/adapters/ghost"
+	"digestbot/adapters/websub"
 	"digestbot/bot"
 	"digestbot/feeds"
 )
@@ -38,6 +39,25 @@ func (a *app) buildPush(fetcher *feeds.Fetcher, pubs map[string]bot.Publisher, c
 		}
 	}
 
+	a.routes = map[string]http.Handler{}
+	if ws, ok := a.store.(bot.WebSubStore); ok && a.cfg.PublicURL != "" {
+		var urls []string
+		for _, p := range a.poller.Feeds {
+			urls = append(urls, p.URL)
+		}
+		a.websub = &websub.Manager{
+			Store: ws, Feeds: urls, PublicURL: a.cfg.PublicURL,
+			Discover: func(ctx context.Context, feed string) (websub.Hub, error) {
+				h, err := fetcher.DiscoverHub(ctx, feed)
+				return websub.Hub{Hub: h.Hub, Topic: h.Topic}, err
+			},
+			Request: fetcher.HubRequest, Parse: fetcher.ParseFeed,
+			Record: a.pusher.Accept, Notify: a.pushNotify,
+			Logger: a.log.With(slog.String("component", "websub")),
+		}
+		a.routes[websub.Path] = a.websub // GET (verification of intent) and POST (content)
+	}
+
 	var sites []ghost.Site
 	cfeeds, _ := a.cfg.Resolve()
 	for _, f := range cfeeds {
@@ -48,8 +68,7 @@ func (a *app) buildPush(fetcher *feeds.Fetcher, pubs map[string]bot.Publisher, c
 	if len(sites) == 0 {
 		return
 	}
-	a.routes = map[string]http.Handler{}
-	a.routes[ghost.Path] = &ghost.Handler{
+	a.routes["POST "+ghost.Path] = &ghost.Handler{
 		Sites:  sites,
 		Legacy: a.cfg.Ghost.LegacySignatures,
 		Build: func(feed string, p ghost.Post) (*bot.Issue, error) {

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"digestbot/adapters/websub"
 	"digestbot/bot"
 	"digestbot/config"
 )
@@ -47,7 +48,8 @@ type app struct {
 	// push on publish (push.go): nil when the store cannot keep events
 	pusher   *bot.Pusher
 	pushWake chan struct{}
-	routes   map[string]http.Handler // POST routes beside the platforms'
+	routes   map[string]http.Handler // patterns ("POST /ghost/webhook") beside the platforms' routes
+	websub   *websub.Manager         // nil without public_url
 	alerts   *bot.Alerts
 	pollWake chan struct{} // a feed was subscribed from chat: poll it now
 }
@@ -273,6 +275,9 @@ func (a *app) serve(ctx context.Context) error {
 	if a.pusher != nil {
 		start("push", func(ctx context.Context) error { return a.pusher.Run(ctx, a.pushWake, 5*time.Second) })
 	}
+	if a.websub != nil {
+		start("websub", func(ctx context.Context) error { return a.websub.Run(ctx, time.Hour) })
+	}
 	for _, p := range a.plats {
 		for i, r := range p.runners {
 			start(fmt.Sprintf("%s-%d", p.name, i), r)
@@ -375,8 +380,8 @@ func (a *app) httpServer(ready *atomic.Bool) (*http.Server, net.Listener, error)
 			mux.Handle("POST "+path, h)
 		}
 	}
-	for path, h := range a.routes {
-		mux.Handle("POST "+path, h)
+	for pattern, h := range a.routes {
+		mux.Handle(pattern, h)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
