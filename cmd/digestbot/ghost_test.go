@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"digestbot/adapters/ghost"
+	"digestbot/bot"
 )
 
 // fixturePost is a Ghost post of the tests' own invented newsletter.
@@ -537,29 +538,46 @@ func TestGhostPushEndToEnd(t *testing.T) {
 	if p, _, _ := chat.snapshot(); p != p3 {
 		t.Errorf("a poll after the withdrawal posted %d again", p-p3)
 	}
+	// Republished after the withdrawal: it comes back and is posted again.
+	if code := b.webhook(t, edited.webhookPost(site, "published"), map[string]any{"status": "draft"}); code != 202 {
+		t.Fatalf("republish webhook: %d", code)
+	}
+	b.settle(t)
+	if p, _, _ := chat.snapshot(); p-p3 != 2*(1+len(edited.Items)) {
+		t.Errorf("republished after a withdrawal: %d posts, want the issue again in both channels (%d)", p-p3, 2*(1+len(edited.Items)))
+	}
 	if strings.Contains(b.logs.String(), "desk@harbour.example.org") {
 		t.Error("the logs show an author's email from the payload")
 	}
 }
 
-// checkOneEditPerChannel: with per-post reconciliation (issue 13) a change
-// to one roundup item edits that item's message in each channel only.
+// checkOneEditPerChannel: a change to one roundup item edits that item's
+// message in each channel, nothing else.
 func checkOneEditPerChannel(t *testing.T, edits int) {
 	t.Helper()
-	if edits > 2 {
-		t.Logf("edited: %d edits (one changed item in two channels; per-post reconciliation makes it 2)", edits)
+	if edits != 2 {
+		t.Errorf("edited one roundup item: %d edits, want 2 (that item's message in Slack and in Discord)", edits)
 	}
 }
 
-// checkWithdrawn: the issue leaves the archive's search.
+// checkWithdrawn: every message of the issue is deleted (on_remove
+// defaults to delete) and the issue leaves search.
 func checkWithdrawn(t *testing.T, b *pushBot, chat *chatAPIs, items int) {
 	t.Helper()
 	if b.a.pusher.Withdraw == nil {
-		t.Log("the store has no WithdrawIssue yet: posts stay, polls do not bring the issue back")
-		return
+		t.Fatal("the store has no WithdrawIssue")
 	}
-	if _, _, d := chat.snapshot(); d == 0 {
-		t.Errorf("withdrawn: no message deleted")
+	if _, _, d := chat.snapshot(); d != 2*(1+items) {
+		t.Errorf("withdrawn: %d messages deleted, want %d (the issue's posts in both channels)", d, 2*(1+items))
+	}
+	hits, err := b.a.store.Search(context.Background(), bot.ParseQuery("seafarers stranded"), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range hits {
+		if h.IssueGUID == issueFixture(2).ID {
+			t.Errorf("the withdrawn issue is still found by search: %+v", h)
+		}
 	}
 }
 
@@ -572,16 +590,16 @@ func BenchmarkWebhookToFirstPost(b *testing.B) {
 	g := newGhostSite(b)
 	chat := newChatAPIs(b)
 	site := g.srv.URL + "/"
-	bot := newPushBot(b, site, chat, "channels:\n  - {name: community, platform: discord, id: \"123456789012345678\", layout: combined}\n")
-	bot.poll(b) // the first poll of the (empty) feed
+	pb := newPushBot(b, site, chat, "channels:\n  - {name: community, platform: discord, id: \"123456789012345678\", layout: combined}\n")
+	pb.poll(b) // the first poll of the (empty) feed
 	posted := make(chan time.Time, 16)
 	chat.mu.Lock()
 	chat.onPost = func() { posted <- time.Now() }
 	chat.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go bot.a.pusher.Run(ctx, bot.a.pushWake, 5*time.Second)
-	go bot.a.outbox.Run(ctx, bot.a.wake, 5*time.Second)
+	go pb.a.pusher.Run(ctx, pb.a.pushWake, 5*time.Second)
+	go pb.a.outbox.Run(ctx, pb.a.wake, 5*time.Second)
 
 	const webhooks = 100
 	var lat []time.Duration
@@ -593,14 +611,14 @@ func BenchmarkWebhookToFirstPost(b *testing.B) {
 			p := issueFixture(1000 + n)
 			p.Items = nil // one post per issue: the first post is the whole issue
 			start := time.Now()
-			if code := bot.webhook(b, p.webhookPost(site, "published"), map[string]any{"status": "draft"}); code != 202 {
+			if code := pb.webhook(b, p.webhookPost(site, "published"), map[string]any{"status": "draft"}); code != 202 {
 				b.Fatalf("webhook: %d", code)
 			}
 			select {
 			case at := <-posted:
 				lat = append(lat, at.Sub(start))
 			case <-time.After(30 * time.Second):
-				b.Fatalf("no post 30 s after webhook %d\n%s", n, bot.logs)
+				b.Fatalf("no post 30 s after webhook %d\n%s", n, pb.logs)
 			}
 		}
 	}
