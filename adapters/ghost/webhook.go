@@ -176,12 +176,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	secrets := make([]string, len(h.Sites))
-	any := false
+	configured := false
 	for i, s := range h.Sites {
 		secrets[i] = s.Secret
-		any = any || s.Secret != ""
+		configured = configured || s.Secret != ""
 	}
-	if !any {
+	if !configured {
 		h.refuse(w, r, http.StatusUnauthorized, "invalid signature", errors.New("no webhook secret is configured: set ghost.webhook_secret to the secret of the Ghost integration's webhooks"))
 		return
 	}

@@ -282,6 +282,12 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "\nOutbox: %d sent, %d failed, %d removed, %d in flight\n",
 			counts[bot.StateSent]+counts[bot.StateEdit], counts[bot.StateFailed], counts[bot.StateRemoved], counts[bot.StatePending])
+		if ps, ok := st.(bot.PushStore); ok {
+			if pc, err := ps.PushCounts(ctx); err == nil && len(pc) > 0 {
+				fmt.Fprintf(e.stdout, "Pushed events (Ghost webhooks, WebSub; last 24 h): %d processed, %d waiting, %d given up\n",
+					pc["done"], pc["pending"], pc["failed"])
+			}
+		}
 		_, chans := plan(cfg)
 		queues, err := bot.Queues(ctx, st, chans, now, 0)
 		if err != nil {

@@ -679,3 +679,45 @@ func TestBackfillGhost(t *testing.T) {
 		t.Errorf("run --once after backfill: exit %d, posted:\n%s%s", code, out, stderr)
 	}
 }
+
+// With public_url, the WebSub callbacks are served: unknown ids are 404
+// for GET (verification) and POST (content).
+func TestWebSubRoute(t *testing.T) {
+	vars := map[string]string{
+		"DIGESTBOT_FEED_URL":   sampleFeed,
+		"DIGESTBOT_DB":         filepath.Join(t.TempDir(), "bot.db"),
+		"DIGESTBOT_HTTP_ADDR":  "127.0.0.1:0",
+		"DIGESTBOT_PUBLIC_URL": "https://bot.example.org",
+	}
+	e := env{stdout: io.Discard, stderr: io.Discard, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
+	cfg, err := loadConfig("", e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := buildApp(context.Background(), cfg, e, newLogger(cfg, io.Discard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.store.Close()
+	if a.websub == nil {
+		t.Fatal("public_url set, but no WebSub manager")
+	}
+	var ready atomic.Bool
+	srv, ln, err := a.httpServer(&ready)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	defer srv.Close()
+	for _, method := range []string{http.MethodGet, http.MethodPost} {
+		req, _ := http.NewRequest(method, "http://"+ln.Addr().String()+"/websub/0123abcd?hub.mode=subscribe", strings.NewReader("<rss/>"))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("%s /websub/<unknown>: %d, want 404", method, resp.StatusCode)
+		}
+	}
+}
