@@ -63,6 +63,15 @@ type Handler struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Timeout time.Duration // for recording; default 1.5 s (Ghost gives up after 2 s)
+	// Observe, when set, counts each request's outcome: accepted,
+	// ignored, unauthorized, replay, too_large, bad_request, store_error.
+	Observe func(result string)
+}
+
+func (h *Handler) observe(result string) {
+	if h.Observe != nil {
+		h.Observe(result)
+	}
 }
 
 func (h *Handler) now() time.Time {
@@ -198,6 +207,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := h.log().With(slog.String("post", ev.ID), slog.String("event", ev.What))
 	if ev.Kind == "" {
 		log.Info("ghost_webhook_ignored")
+		h.observe("ignored")
 		w.WriteHeader(http.StatusOK)
 		io.WriteString(w, "nothing to do\n")
 		return
@@ -238,6 +248,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ok, err := h.Record(ctx, pe)
 		if err != nil {
 			log.Error("ghost_webhook_not_recorded", slog.String("feed", pe.Feed), slog.Any("error", err))
+			h.observe("store_error")
 			http.Error(w, "could not record the event; the next poll of the feed will catch up", http.StatusServiceUnavailable)
 			return
 		}
@@ -251,6 +262,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log.Info("ghost_webhook_accepted", slog.String("feed", events[0].Feed), slog.String("kind", string(ev.Kind)),
 		slog.Duration("duration", h.now().Sub(start)))
+	h.observe("accepted")
 	w.WriteHeader(http.StatusAccepted)
 	io.WriteString(w, "accepted\n")
 }
@@ -292,6 +304,16 @@ func hostOf(s string) string {
 // refuse answers an error without echoing the payload, and logs why
 // (never the body: it holds the authors' emails).
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, code int, msg string, err error) {
+	switch {
+	case errors.Is(err, ErrReplay):
+		h.observe("replay")
+	case code == http.StatusUnauthorized:
+		h.observe("unauthorized")
+	case code == http.StatusRequestEntityTooLarge:
+		h.observe("too_large")
+	default:
+		h.observe("bad_request")
+	}
 	h.log().Warn("ghost_webhook_refused", slog.Int("status", code), slog.String("reason", err.Error()),
 		slog.String("remote", r.RemoteAddr), slog.String("user_agent", r.UserAgent()))
 	http.Error(w, msg, code)

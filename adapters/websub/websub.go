@@ -60,6 +60,15 @@ type Manager struct {
 	Lease  time.Duration // 0: DefaultLease
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Observe, when set, counts each content distribution's outcome:
+	// accepted, bad_signature, unusable, store_error.
+	Observe func(result string)
+}
+
+func (m *Manager) observe(result string) {
+	if m.Observe != nil {
+		m.Observe(result)
+	}
 }
 
 func (m *Manager) now() time.Time {
@@ -315,12 +324,14 @@ func (m *Manager) distribute(w http.ResponseWriter, r *http.Request, sub bot.Hub
 	if !ok || sub.State == bot.SubUnsubscribing {
 		// WebSub: ignore it, but answer 2xx.
 		log.Warn("websub_distribution_ignored", slog.String("reason", "missing or bad X-Hub-Signature"), slog.String("remote", r.RemoteAddr))
+		m.observe("bad_signature")
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
 	res, err := m.Parse(body, sub.Feed, r.Header.Get("Content-Type"))
 	if err != nil {
 		log.Warn("websub_distribution_unusable", slog.Any("error", err))
+		m.observe("unusable")
 		w.WriteHeader(http.StatusAccepted)
 		return
 	}
@@ -330,12 +341,14 @@ func (m *Manager) distribute(w http.ResponseWriter, r *http.Request, sub bot.Hub
 	stored, err := m.Record(ctx, ev)
 	if err != nil {
 		log.Error("websub_not_recorded", slog.Any("error", err))
+		m.observe("store_error")
 		http.Error(w, "try again later", http.StatusServiceUnavailable) // the hub retries
 		return
 	}
 	if stored && m.Notify != nil {
 		m.Notify()
 	}
+	m.observe("accepted")
 	log.Info("websub_distribution_accepted", slog.Int("issues", len(res.Issues)), slog.Bool("duplicate", !stored))
 	w.WriteHeader(http.StatusAccepted)
 }

@@ -546,6 +546,15 @@ func TestGhostPushEndToEnd(t *testing.T) {
 	if p, _, _ := chat.snapshot(); p-p3 != 2*(1+len(edited.Items)) {
 		t.Errorf("republished after a withdrawal: %d posts, want the issue again in both channels (%d)", p-p3, 2*(1+len(edited.Items)))
 	}
+	resp, err := http.Get(b.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), `digestbot_push_requests_total{result="accepted",source="ghost"} 7`) {
+		t.Errorf("/metrics does not count the 7 accepted webhooks")
+	}
 	if strings.Contains(b.logs.String(), "desk@harbour.example.org") {
 		t.Error("the logs show an author's email from the payload")
 	}

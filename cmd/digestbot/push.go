@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"digestbot/adapters/ghost"
 	"digestbot/adapters/websub"
 	"digestbot/bot"
@@ -20,6 +22,11 @@ func (a *app) buildPush(fetcher *feeds.Fetcher, pubs map[string]bot.Publisher, c
 		return
 	}
 	a.pushWake = make(chan struct{}, 1)
+	pushes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "digestbot_push_requests_total",
+		Help: "Ghost webhook and WebSub content requests by source (ghost, websub) and result: accepted, ignored, unauthorized, replay, too_large, bad_request, bad_signature, unusable, store_error.",
+	}, []string{"source", "result"})
+	a.registry.MustRegister(pushes)
 	a.poller.Pushes = ps
 	a.pusher = &bot.Pusher{
 		Store: a.store, Pushes: ps, Poller: a.poller, Owner: a.poller.Owner, Logger: a.log,
@@ -53,7 +60,8 @@ func (a *app) buildPush(fetcher *feeds.Fetcher, pubs map[string]bot.Publisher, c
 			},
 			Request: fetcher.HubRequest, Parse: fetcher.ParseFeed,
 			Record: a.pusher.Accept, Notify: a.pushNotify,
-			Logger: a.log.With(slog.String("component", "websub")),
+			Logger:  a.log.With(slog.String("component", "websub")),
+			Observe: func(r string) { pushes.WithLabelValues("websub", r).Inc() },
 		}
 		a.routes[websub.Path] = a.websub // GET (verification of intent) and POST (content)
 	}
@@ -75,9 +83,10 @@ func (a *app) buildPush(fetcher *feeds.Fetcher, pubs map[string]bot.Publisher, c
 			is, err := fetcher.GhostIssue(feed, feeds.GhostPost(p))
 			return &is, err
 		},
-		Record: a.pusher.Accept,
-		Notify: a.pushNotify,
-		Logger: a.log.With(slog.String("component", "ghost")),
+		Record:  a.pusher.Accept,
+		Notify:  a.pushNotify,
+		Logger:  a.log.With(slog.String("component", "ghost")),
+		Observe: func(r string) { pushes.WithLabelValues("ghost", r).Inc() },
 	}
 }
 
