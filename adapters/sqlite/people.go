@@ -120,25 +120,10 @@ func (s *Store) IssuesSince(ctx context.Context, since time.Time, limit int) ([]
 	if limit <= 0 {
 		return nil, nil
 	}
-	ids, err := func() ([]int64, error) {
-		rows, err := s.r.QueryContext(ctx, `SELECT id FROM issues
-			WHERE (CASE WHEN published = 0 THEN created ELSE published END) > ?
-			ORDER BY (CASE WHEN published = 0 THEN created ELSE published END) DESC, id DESC LIMIT ?`,
-			dbTime(since), limit)
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return nil, err
-			}
-			ids = append(ids, id)
-		}
-		return ids, rows.Err()
-	}()
+	ids, err := queryIDs(ctx, s.r, `SELECT id FROM issues
+		WHERE (CASE WHEN published = 0 THEN created ELSE published END) > ?
+		ORDER BY (CASE WHEN published = 0 THEN created ELSE published END) DESC, id DESC LIMIT ?`,
+		dbTime(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: issues since %s: %w", since.UTC().Format(time.RFC3339), err)
 	}

@@ -321,8 +321,12 @@ func rankOld(ctx context.Context, tx *sql.Tx, fq ftsQuery, floor int64, limit in
 	return ranked(cs, limit, false), nil
 }
 
-func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// queryIDs runs a query whose rows are single integer ids, on a
+// transaction or on the pool.
+func queryIDs(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
