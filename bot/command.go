@@ -27,6 +27,9 @@ type Command struct {
 	// Manage Channels, a user listed in slack.admins or discord.admins, or
 	// the console. Adapters set it; Slack's only for AdminOnly commands.
 	Admin bool
+	// Button is true when the command comes from a pressed button (a
+	// "Share in channel" button: Name ShareCommand), not typed text.
+	Button bool
 }
 
 // ParseCommand splits the text typed after "/digest" into a Command.

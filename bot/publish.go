@@ -63,6 +63,14 @@ type Post struct {
 	// Key is the post's identity in its issue (see PostKey): the same
 	// while the post exists, whatever happens to its siblings.
 	Key string
+	// SharedBy is who shared the story into the channel with a "Share in
+	// channel" button (a post of a ShareChannel); zero for a channel's own
+	// posts. Adapters show "Shared by <mention>".
+	SharedBy Person
+	// Follow is the follow a direct message answers (the query as the
+	// user typed it, normalised); "" elsewhere. Adapters show "Matches
+	// your follow “…”".
+	Follow string
 }
 
 // Stories returns the stories the post shows.

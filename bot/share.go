@@ -1,0 +1,102 @@
+package bot
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// "Share in channel": every story in a private result (search, latest,
+// issue, catchup, follow) carries a button naming it (Section.Share,
+// Link.Share). Pressing it posts that story into the channel where the
+// result was shown, rendered as the channel's posts are, with "shared by
+// <user>". The press reaches the core as a Command (ShareCommand, Button
+// set) through the same reply path as a typed command, so the adapters
+// write no share logic and no reply-deadline code of their own: they turn
+// a verified button press into a Command and answer the presser privately.
+//
+// A shared story goes through the outbox like every other post: exactly
+// once per (channel, story) however often the button is pressed, and the
+// message then follows the source (edited with the story, removed with it).
+
+// ShareCommand is the Command.Name of a button press: Args is the
+// StoryRef's String form, Channel the platform channel where the button
+// was pressed (where the story goes), User and UserName who pressed it.
+// The core runs it only when Command.Button is true: nobody types it.
+const ShareCommand = "share"
+
+// ShareActionID is the Slack action_id of a Share button and the prefix of
+// a Discord component's custom_id ("digest_share:" + StoryRef.String()).
+const ShareActionID = "digest_share"
+
+// ShareButtonLabel is the text on every Share button.
+const ShareButtonLabel = "Share in channel"
+
+// ShareCustomID returns the Discord custom_id of ref's Share button.
+func ShareCustomID(ref StoryRef) string { return ShareActionID + ":" + ref.String() }
+
+// ParseShareCustomID reads a Discord custom_id made by ShareCustomID.
+func ParseShareCustomID(id string) (StoryRef, bool) {
+	rest, ok := strings.CutPrefix(id, ShareActionID+":")
+	if !ok {
+		return StoryRef{}, false
+	}
+	ref, err := ParseStoryRef(rest)
+	return ref, err == nil
+}
+
+// Person is a chat user as a post names them.
+type Person struct {
+	ID   string // the platform's user id: adapters render a mention from it
+	Name string // display name, for logs and where no mention can be made
+}
+
+// IsZero reports whether p names nobody.
+func (p Person) IsZero() bool { return p.ID == "" && p.Name == "" }
+
+// Share is one story shared into one channel.
+type Share struct {
+	Channel  string // the outbox Channel.ID (ShareChannel(...).ID)
+	IssueID  int64
+	Key      string // the story's PostKey when it was shared: KeyLead or a roundup item's key
+	SharedBy Person
+	Created  time.Time
+}
+
+// ShareStore keeps shares. adapters/sqlite and adapters/postgres implement
+// it beside Store; bot/storetest checks both.
+type ShareStore interface {
+	// AddShare records s and makes (s.IssueID, s.Channel) a target that is
+	// not in step, so the outbox posts it. added is false, and existing the
+	// share already recorded, when the story was shared into that channel
+	// before (by anyone): a story is shared once per channel.
+	AddShare(ctx context.Context, s Share) (existing Share, added bool, err error)
+	// Shares returns the shares of one issue into one channel, oldest first.
+	Shares(ctx context.Context, channel string, issueID int64) ([]Share, error)
+}
+
+// sharePrefix starts the Channel.ID of every channel stories are shared
+// into: "share:<platform>:<target>". It is its own outbox channel, apart
+// from any configured or subscribed channel with the same target, so that
+// shared posts never mix with the channel's issues in the reconciler.
+const sharePrefix = "share:"
+
+// ShareChannel returns the outbox channel that shares into a platform
+// channel go through: one post per shared story.
+func ShareChannel(platform, target string) Channel {
+	return Channel{ID: sharePrefix + platform + ":" + target, Platform: platform, Target: target,
+		Layout: LayoutSeparate, OnRemove: OnRemoveDelete}
+}
+
+// ParseShareChannel reads a channel ID made by ShareChannel.
+func ParseShareChannel(id string) (Channel, bool) {
+	rest, ok := strings.CutPrefix(id, sharePrefix)
+	if !ok {
+		return Channel{}, false
+	}
+	platform, target, ok := strings.Cut(rest, ":")
+	if !ok || platform == "" || target == "" {
+		return Channel{}, false
+	}
+	return ShareChannel(platform, target), true
+}
