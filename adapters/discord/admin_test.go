@@ -38,3 +38,29 @@ func TestCommandCaller(t *testing.T) {
 		})
 	}
 }
+
+// "/digest subscribe" through a signed interaction: a member with Manage
+// Server reaches the handler as an admin, one without as a plain member.
+func TestSignedSubscribeAdminFlag(t *testing.T) {
+	for _, tt := range []struct {
+		name, perms string
+		admin       bool
+	}{
+		{"manage server", "32", true},
+		{"send messages only", "2048", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newEndpoint(t, nil)
+			body := fmt.Sprintf(`{"id":"7005","application_id":%q,"type":2,"token":"itoken-secret","channel_id":"100","guild_id":"500",
+"member":{"user":{"id":"42","username":"ada"},"permissions":%q},
+"data":{"id":"1","name":"digest","type":1,"options":[{"name":"subscribe","type":1,"options":[{"name":"url","type":3,"value":"https://x.example/rss"}]}]}}`, testAppID, tt.perms)
+			if code, _ := serve(env.h, signed(env.priv, env.now, body)); code != 200 {
+				t.Fatalf("status %d", code)
+			}
+			cmds := env.calls.Commands()
+			if len(cmds) != 1 || cmds[0].Name != "subscribe" || cmds[0].Args != "https://x.example/rss" || cmds[0].Admin != tt.admin {
+				t.Errorf("handler got %+v, want subscribe with Admin %v", cmds, tt.admin)
+			}
+		})
+	}
+}

@@ -237,7 +237,7 @@ func (c *Client) Edit(ctx context.Context, m bot.Message, ref string) error {
 	if err != nil {
 		return bot.Permanent(err)
 	}
-	body := messagePayload{Embeds: renderPost(m), AllowedMentions: noMentions()}
+	body := messagePayload{Content: postContent(m.Post), Embeds: renderPost(m), AllowedMentions: noMentions()}
 	if m.Channel.Target == "" {
 		return c.editWebhook(ctx, r, body)
 	}

@@ -78,7 +78,16 @@ func (x *interactions) serve(ctx context.Context, i *discordgo.Interaction, send
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		return send(ctx, x.autocomplete(ctx, i))
 	case discordgo.InteractionApplicationCommand:
-		return x.replies.Serve(ctx, commandFrom(i), &transport{x: x, i: i, send: send})
+		return x.replies.Serve(ctx, commandFrom(i), &transport{x: x, i: i, send: send, private: x.ephemeral})
+	case discordgo.InteractionMessageComponent:
+		// A Share button or menu: the command runs like a typed one and
+		// only the presser sees the answer.
+		c, ok := componentCommand(i)
+		if !ok {
+			x.log.LogAttrs(ctx, slog.LevelInfo, "discord_unknown_component", slog.String("interaction", i.ID))
+			return send(ctx, &response{Type: respMessage, Data: x.messageData(unknownComponent, true)})
+		}
+		return x.replies.Serve(ctx, c, &transport{x: x, i: i, send: send, private: true})
 	}
 	return errUnsupported
 }
@@ -110,11 +119,14 @@ func (x *interactions) autocomplete(ctx context.Context, i *discordgo.Interactio
 	return &response{Type: respAutocomplete, Data: map[string]any{"choices": choices}}
 }
 
-// messageData renders a reply as interaction message data.
-func (x *interactions) messageData(r bot.Reply) messagePayload {
+// messageData renders a reply as interaction message data: ephemeral when
+// private (or the reply is Private), and then with a Share button for each
+// story it shows. A reply seen by the whole channel has no buttons.
+func (x *interactions) messageData(r bot.Reply, private bool) messagePayload {
 	d := messagePayload{Embeds: RenderReply(r), AllowedMentions: noMentions()}
-	if x.ephemeral || r.Private {
+	if private || r.Private {
 		d.Flags = flagEphemeral
+		d.Components = shareComponents(shownSections(r))
 	}
 	return d
 }
@@ -127,6 +139,9 @@ type transport struct {
 	x    *interactions
 	i    *discordgo.Interaction
 	send func(context.Context, *response) error
+	// private: the answers are ephemeral (replies: ephemeral, or a
+	// component's answer, which only the presser sees).
+	private bool
 }
 
 // Inline implements bot.ReplyTransport.
@@ -134,13 +149,13 @@ func (t *transport) Inline(ctx context.Context, r *bot.Reply) error {
 	if r == nil {
 		r = &bot.Reply{Text: "Nothing to show."}
 	}
-	return t.send(ctx, &response{Type: respMessage, Data: t.x.messageData(*r)})
+	return t.send(ctx, &response{Type: respMessage, Data: t.x.messageData(*r, t.private)})
 }
 
 // Defer implements bot.ReplyTransport.
 func (t *transport) Defer(ctx context.Context) error {
 	var data any
-	if t.x.ephemeral {
+	if t.private {
 		data = map[string]int{"flags": flagEphemeral}
 	}
 	return t.send(ctx, &response{Type: respDeferred, Data: data})
@@ -164,8 +179,11 @@ func (t *transport) webhookPath() string {
 
 // editOriginal replaces the deferred response with the reply.
 func (t *transport) editOriginal(ctx context.Context, r bot.Reply) error {
-	d := t.x.messageData(r)
+	d := t.x.messageData(r, t.private)
 	d.Flags = 0 // an edit cannot change flags
+	if !t.private {
+		d.Components = nil // the deferred response is in the channel: no buttons
+	}
 	return t.x.rest.do(ctx, call{method: http.MethodPatch, path: t.webhookPath() + "/messages/@original",
 		body: d, what: "edit response to interaction " + t.i.ID}, nil)
 }
@@ -173,5 +191,5 @@ func (t *transport) editOriginal(ctx context.Context, r bot.Reply) error {
 // followUp sends a further message after the response.
 func (t *transport) followUp(ctx context.Context, r bot.Reply) error {
 	return t.x.rest.do(ctx, call{method: http.MethodPost, path: t.webhookPath(),
-		body: t.x.messageData(r), what: "follow up interaction " + t.i.ID}, nil)
+		body: t.x.messageData(r, t.private), what: "follow up interaction " + t.i.ID}, nil)
 }

@@ -111,7 +111,7 @@ func (c *Client) send(ctx context.Context, m bot.Message, channelID string, inTh
 			return ref{channel: channelID, message: id, inThread: inThread}, nil
 		}
 	}
-	body := messagePayload{Embeds: embeds, AllowedMentions: noMentions()}
+	body := messagePayload{Content: postContent(m.Post), Embeds: embeds, AllowedMentions: noMentions()}
 	if m.Key != "" {
 		body.Nonce, body.EnforceNonce = nonceFor(m.Key), true
 	}
@@ -139,7 +139,7 @@ func (c *Client) forumPost(ctx context.Context, m bot.Message, forum channelInfo
 		Name        string         `json:"name"`
 		AutoArchive int            `json:"auto_archive_duration"`
 		Message     messagePayload `json:"message"`
-	}{threadName(m.Post.Issue.Title), autoArchive, messagePayload{Embeds: embeds, AllowedMentions: noMentions()}}
+	}{threadName(m.Post.Issue.Title), autoArchive, messagePayload{Content: postContent(m.Post), Embeds: embeds, AllowedMentions: noMentions()}}
 	var th struct {
 		ID      string `json:"id"`
 		Message *struct {

@@ -58,6 +58,9 @@ type messagePayload struct {
 	EnforceNonce    bool                      `json:"enforce_nonce,omitempty"`
 	ThreadName      string                    `json:"thread_name,omitempty"` // webhook into a forum
 	Flags           int                       `json:"flags,omitempty"`
+	// Components are a reply's Share buttons; omitted (left as they are
+	// on an edit) when there are none.
+	Components []discordgo.MessageComponent `json:"components,omitempty"`
 }
 
 // allowedMentions with an empty (not null) parse list: nobody is pinged,

@@ -21,10 +21,7 @@ func RenderReply(r bot.Reply) []*discordgo.MessageEmbed {
 		color = colorWarning
 	}
 	var embeds []*discordgo.MessageEmbed
-	secs := r.Sections
-	if len(secs) > maxEmbeds-1 {
-		secs = secs[:maxEmbeds-1]
-	}
+	secs := shownSections(r)
 	note := plainText(oneLine(r.Note))
 	if more := len(r.Sections) - len(secs); more > 0 {
 		note = strings.TrimSpace(note + fmt.Sprintf(" (%d more not shown)", more))
@@ -89,6 +86,15 @@ func RenderReply(r bot.Reply) []*discordgo.MessageEmbed {
 		last.Footer = &discordgo.MessageEmbedFooter{Text: note}
 	}
 	return limitEmbeds(embeds)
+}
+
+// shownSections returns the sections RenderReply shows: as many as fit in
+// a message's embeds beside the heading.
+func shownSections(r bot.Reply) []bot.Section {
+	if len(r.Sections) > maxEmbeds-1 {
+		return r.Sections[:maxEmbeds-1]
+	}
+	return r.Sections
 }
 
 // textBlocks splits plain text into paragraphs at blank lines; single line

@@ -24,7 +24,7 @@ func (c *Client) publishWebhook(ctx context.Context, m bot.Message) (string, err
 	if c.hook == nil {
 		return "", bot.Permanent(fmt.Errorf("discord: channel %q has no channel id and no webhook URL is set: set DIGESTBOT_DISCORD_CHANNEL_ID or DIGESTBOT_DISCORD_WEBHOOK_URL", m.Channel.ID))
 	}
-	body := messagePayload{Embeds: renderPost(m), AllowedMentions: noMentions()}
+	body := messagePayload{Content: postContent(m.Post), Embeds: renderPost(m), AllowedMentions: noMentions()}
 	threadID := ""
 	if m.Post.Part != bot.PartLead {
 		var err error
