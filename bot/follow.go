@@ -195,11 +195,12 @@ func (m *FollowMatcher) MatchIssue(is *Issue) []FollowMatch {
 }
 
 // FollowPosts returns the posts that matched stories become in a direct
-// message channel: each story its own message, in issue order.
+// message channel: each story its own message, in issue order, saying
+// which follow it matches (Post.Follow).
 func FollowPosts(is *Issue, ms []FollowMatch) []Post {
 	posts := make([]Post, 0, len(ms))
 	for _, fm := range ms {
-		posts = append(posts, Post{Issue: is, Part: fm.Part, Item: fm.Item, Key: PostKey(is, fm.Part, fm.Item)})
+		posts = append(posts, Post{Issue: is, Part: fm.Part, Item: fm.Item, Key: PostKey(is, fm.Part, fm.Item), Follow: fm.Query})
 	}
 	return posts
 }

@@ -201,6 +201,8 @@ func TestFollowMatcher(t *testing.T) {
 	posts := FollowPosts(is, slackU1)
 	if len(posts) != 3 || posts[0].Item != 0 || posts[2].Item != 2 || posts[1].Key != PostKey(is, PartRoundup, 1) {
 		t.Errorf("FollowPosts = %+v", posts)
+	} else if posts[0].Follow != "cambodia" || posts[1].Follow != "trafficking" {
+		t.Errorf("FollowPosts say the follows %q, %q; want cambodia, trafficking", posts[0].Follow, posts[1].Follow)
 	}
 	ch, ok := ParseDMChannel("dm:discord:42")
 	if !ok || ch != DMChannel("discord", "42") || !ch.DM || ch.Target != "42" || ch.Platform != "discord" {

@@ -115,6 +115,9 @@ func (o *Outbox) channel(id string) (Channel, bool) {
 	if ch, ok := ParseDMChannel(id); ok {
 		return ch, true // a user's direct messages (follows)
 	}
+	if ch, ok := ParseShareChannel(id); ok {
+		return ch, true // stories shared into a channel with a Share button
+	}
 	// A channel subscribed from chat: its ID says where it is.
 	return ParseSubscriptionChannel(id)
 }
@@ -185,7 +188,8 @@ func (o *Outbox) SendDue(ctx context.Context) (SendStats, error) {
 }
 
 // sendDueChannels returns the configured channels, and the channels
-// subscribed from chat that have work due.
+// subscribed from chat, direct messages and share channels that have work
+// due.
 func (o *Outbox) sendDueChannels(ctx context.Context) ([]Channel, error) {
 	chans := append([]Channel(nil), o.Channels...)
 	now := o.now()
@@ -201,6 +205,8 @@ func (o *Outbox) sendDueChannels(ctx context.Context) ([]Channel, error) {
 			chans = append(chans, ch)
 		} else if ch, ok := ParseDMChannel(id); ok {
 			chans = append(chans, ch) // a user's direct messages (follows)
+		} else if ch, ok := ParseShareChannel(id); ok {
+			chans = append(chans, ch) // stories shared with a Share button
 		}
 	}
 	return chans, nil
@@ -482,7 +488,8 @@ func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, r
 		}
 	}
 	rctx := context.WithoutCancel(ctx) // records outlive shutdown: the platform may have the post
-	want, err := o.wantedPosts(ctx, is, withdrawn, ch)
+	_, sharing := ParseShareChannel(ch.ID)
+	want, shared, err := o.wantedPosts(ctx, is, withdrawn, ch)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -518,8 +525,8 @@ func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, r
 		alog = alog.With(slog.Int64("delivery", d.ID), slog.Int("attempt", d.Attempts))
 		msg := Message{Key: deliveryKey(is, ch.ID, a.post.Key), Channel: ch, Post: a.post, ParentRef: parent,
 			Retry: a.kind == actPublish && (a.retry || d.Attempts > 1)}
-		if a.post.Part == PartLead {
-			msg.ParentRef = ""
+		if a.post.Part == PartLead || sharing {
+			msg.ParentRef = "" // a shared story stands alone, in no thread
 		}
 		var ref string
 		var result string
@@ -589,7 +596,31 @@ func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, r
 	if err := o.Store.TargetDone(rctx, t.IssueID, ch.ID, doneHash); err != nil {
 		return time.Time{}, fmt.Errorf("bot: record channel %s in step with issue %d: %w", ch.ID, t.IssueID, err)
 	}
+	if shared != nil {
+		if err := o.sharedSince(rctx, ch, t.IssueID, shared); err != nil {
+			return time.Time{}, err
+		}
+	}
 	return time.Time{}, nil
+}
+
+// sharedSince looks again at the shares of an issue into a share channel
+// once the channel was recorded in step with it: a share added after the
+// pass read them (a button pressed meanwhile, on any replica) made the
+// target dirty before TargetDone made it clean, so it is made dirty again.
+func (o *Outbox) sharedSince(ctx context.Context, ch Channel, issueID int64, seen []Share) error {
+	ss := o.Store.(ShareStore) // shares were read: the store keeps them
+	now, err := ss.Shares(ctx, ch.ID, issueID)
+	if err != nil {
+		return fmt.Errorf("bot: shares of issue %d into %s: %w", issueID, ch.ID, err)
+	}
+	if len(now) <= len(seen) {
+		return nil
+	}
+	if _, _, err := ss.AddShare(ctx, now[len(now)-1]); err != nil {
+		return fmt.Errorf("bot: look again at the shares of issue %d into %s: %w", issueID, ch.ID, err)
+	}
+	return nil
 }
 
 func (o *Outbox) jitter(d time.Duration) time.Duration {
@@ -604,21 +635,58 @@ func (o *Outbox) jitter(d time.Duration) time.Duration {
 
 // wantedPosts returns the posts an issue should have in a channel: none
 // when withdrawn; in a user's direct messages (follows), the stories that
-// match the user's follows now, each its own message; else PostsFor.
-func (o *Outbox) wantedPosts(ctx context.Context, is *Issue, withdrawn bool, ch Channel) ([]Post, error) {
+// match the user's follows now, each its own message; in a share channel,
+// the shared stories that are still in the issue, oldest share first (and
+// the shares read, non-nil); else PostsFor.
+func (o *Outbox) wantedPosts(ctx context.Context, is *Issue, withdrawn bool, ch Channel) ([]Post, []Share, error) {
 	if withdrawn {
-		return nil, nil
+		return nil, nil, nil
+	}
+	if _, ok := ParseShareChannel(ch.ID); ok {
+		return o.sharedPosts(ctx, is, ch)
 	}
 	if !ch.DM {
-		return PostsFor(is, ch.Layout), nil
+		return PostsFor(is, ch.Layout), nil, nil
 	}
 	ps, ok := o.Store.(PeopleStore)
 	if !ok {
-		return nil, nil
+		return nil, nil, nil
 	}
 	fs, err := ps.Follows(ctx, ch.Platform, ch.Target)
 	if err != nil {
-		return nil, fmt.Errorf("bot: follows of %s for issue %d: %w", ch.ID, is.ID, err)
+		return nil, nil, fmt.Errorf("bot: follows of %s for issue %d: %w", ch.ID, is.ID, err)
 	}
-	return FollowPosts(is, NewFollowMatcher(fs).MatchIssue(is)), nil
+	return FollowPosts(is, NewFollowMatcher(fs).MatchIssue(is)), nil, nil
+}
+
+// sharedPosts returns the posts of the stories shared into a share
+// channel that the issue still has, found by their PostKey, each with who
+// shared it.
+func (o *Outbox) sharedPosts(ctx context.Context, is *Issue, ch Channel) ([]Post, []Share, error) {
+	ss, ok := o.Store.(ShareStore)
+	if !ok {
+		return nil, nil, nil
+	}
+	shares, err := ss.Shares(ctx, ch.ID, is.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: shares of issue %d into %s: %w", is.ID, ch.ID, err)
+	}
+	if shares == nil {
+		shares = []Share{}
+	}
+	byKey := map[string]Post{}
+	for _, p := range PostsFor(is, LayoutSeparate) {
+		byKey[p.Key] = p
+	}
+	var posts []Post
+	for _, sh := range shares {
+		p, ok := byKey[sh.Key]
+		if !ok {
+			continue // the story left the issue: its message goes
+		}
+		delete(byKey, sh.Key)
+		p.SharedBy = sh.SharedBy
+		posts = append(posts, p)
+	}
+	return posts, shares, nil
 }

@@ -160,7 +160,13 @@ func PostHash(p Post, ch Channel) string {
 		Published                                 time.Time
 		Layout                                    Layout
 		Stories                                   []Story
-	}{p.Part, is.Newsletter, "", is.Title, is.Link, "", "", is.Published.UTC(), ch.Layout, p.Stories()}
+		// Added later, left out when empty so that the hashes of posts
+		// without them stay as they were stored.
+		SharedByID   string `json:",omitempty"`
+		SharedByName string `json:",omitempty"`
+		Follow       string `json:",omitempty"`
+	}{p.Part, is.Newsletter, "", is.Title, is.Link, "", "", is.Published.UTC(), ch.Layout, p.Stories(),
+		p.SharedBy.ID, p.SharedBy.Name, p.Follow}
 	// Name was a channel's newsletter name, never set: kept empty so that
 	// stored hashes stay valid.
 	if p.Part == PartLead {

@@ -49,7 +49,7 @@ func Queues(ctx context.Context, st Store, channels []Channel, now time.Time, st
 			if t, rows, ok, err := st.NextTarget(ctx, ch.ID); err == nil && ok {
 				q.InProgress = t
 				if is, err := st.Issue(ctx, t.IssueID); err == nil {
-					if want, err := (&Outbox{Store: st}).wantedPosts(ctx, is, t.Withdrawn() || is.Withdrawn, ch); err == nil {
+					if want, _, err := (&Outbox{Store: st}).wantedPosts(ctx, is, t.Withdrawn() || is.Withdrawn, ch); err == nil {
 						q.Pending += len(planActions(is, want, ch, rows))
 					}
 				}

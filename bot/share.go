@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -99,4 +100,16 @@ func ParseShareChannel(id string) (Channel, bool) {
 		return Channel{}, false
 	}
 	return ShareChannel(platform, target), true
+}
+
+// Validate checks a share handed to AddShare: a share channel, an issue
+// and a story key.
+func (s Share) Validate() error {
+	if _, ok := ParseShareChannel(s.Channel); !ok {
+		return fmt.Errorf("share of issue %d: %q is not a share channel (bot.ShareChannel)", s.IssueID, s.Channel)
+	}
+	if s.IssueID <= 0 || s.Key == "" {
+		return fmt.Errorf("share into %s: issue and story key are required", s.Channel)
+	}
+	return nil
 }

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("People", func(t *testing.T) { testPeople(t, fresh) })
 	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, fresh) })
 	t.Run("WebSub", func(t *testing.T) { testWebSub(t, fresh) })
+	t.Run("Shares", func(t *testing.T) { testShares(t, fresh) })
 }
 
 type opener = func(t *testing.T) bot.Store
