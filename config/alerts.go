@@ -27,7 +27,7 @@ func (c *Config) AlertsTarget() (ch Channel, ok bool) {
 			platform = PlatformDiscord
 		}
 	}
-	return Channel{Name: "alerts", Platform: strings.ToLower(platform), ID: id}, true
+	return Channel{Name: "alerts", Platform: strings.ToLower(platform), Target: id}, true
 }
 
 // validateAlerts checks alerts_channel and alerts_fail_after.
@@ -42,22 +42,22 @@ func (c *Config) validateAlerts(ps *problems) {
 	const want = `want the name of a channel (channels[].name, or slack / discord for the quick-start ones), or slack:C0123ABCD, or discord:<channel id>`
 	switch ch.Platform {
 	case PlatformSlack:
-		if !slackIDRe.MatchString(ch.ID) {
-			ps.add("alerts_channel", `%q: %q is not %s`, c.AlertsChannel, ch.ID, slackIDWant)
+		if !slackIDRe.MatchString(ch.Target) {
+			ps.add("alerts_channel", `%q: %q is not %s`, c.AlertsChannel, ch.Target, slackIDWant)
 		}
 		if c.Slack.BotToken == "" {
 			ps.add("slack.bot_token", `is needed to send alerts to Slack (alerts_channel %q): set it to the Bot User OAuth Token (xoxb-…)`, c.AlertsChannel)
 		}
 	case PlatformDiscord:
 		switch {
-		case ch.ID == "":
+		case ch.Target == "":
 			if c.Discord.WebhookURL == "" {
 				ps.add("alerts_channel", `%q posts through the Discord webhook, which is not set: set discord.webhook_url, or %s`, c.AlertsChannel, want)
 			}
-		case !snowflakeRe.MatchString(ch.ID):
-			ps.add("alerts_channel", `%q: %q is not %s`, c.AlertsChannel, ch.ID, snowflakeWant)
+		case !snowflakeRe.MatchString(ch.Target):
+			ps.add("alerts_channel", `%q: %q is not %s`, c.AlertsChannel, ch.Target, snowflakeWant)
 		case c.Discord.BotToken == "":
-			ps.add("discord.bot_token", `is needed to send alerts to Discord channel %s (alerts_channel): set it to the token from the Developer Portal's Bot page`, ch.ID)
+			ps.add("discord.bot_token", `is needed to send alerts to Discord channel %s (alerts_channel): set it to the token from the Developer Portal's Bot page`, ch.Target)
 		}
 	case PlatformConsole:
 	default:

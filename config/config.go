@@ -95,7 +95,7 @@ type FeedGhost struct {
 type Channel struct {
 	Name     string `yaml:"name"`                // unique; feeds refer to it
 	Platform string `yaml:"platform"`            // slack, discord or console
-	ID       string `yaml:"id,omitempty"`        // Slack channel id (C0123ABCD) or Discord channel id; "" for console or the Discord webhook
+	Target   string `yaml:"id,omitempty"`        // the platform's channel id: Slack C0123ABCD or a Discord channel id; "" for console or the Discord webhook
 	Layout   string `yaml:"layout"`              // thread (default), separate or combined
 	Forum    bool   `yaml:"forum,omitempty"`     // a Discord forum channel: each issue opens a post
 	OnRemove string `yaml:"on_remove,omitempty"` // delete (default) or keep: a message whose item left its issue, or whose issue was withdrawn

@@ -27,17 +27,17 @@ func (c *Config) Resolve() ([]FeedPlan, []Channel) {
 	chans := make([]Channel, 0, len(c.Channels)+2)
 	webhookEntry := false // an entry already posts through the webhook
 	for _, ch := range c.Channels {
-		webhookEntry = webhookEntry || (ch.Platform == PlatformDiscord && ch.ID == "")
+		webhookEntry = webhookEntry || (ch.Platform == PlatformDiscord && ch.Target == "")
 		if ch.Layout == "" {
 			ch.Layout = defaultLayout
 		}
 		chans = append(chans, ch)
 	}
 	if c.Slack.Channel != "" {
-		chans = append(chans, Channel{Name: PlatformSlack, Platform: PlatformSlack, ID: c.Slack.Channel, Layout: orDefault(c.Slack.Layout)})
+		chans = append(chans, Channel{Name: PlatformSlack, Platform: PlatformSlack, Target: c.Slack.Channel, Layout: orDefault(c.Slack.Layout)})
 	}
 	if c.Discord.ChannelID != "" || (c.Discord.WebhookURL != "" && !webhookEntry) {
-		chans = append(chans, Channel{Name: PlatformDiscord, Platform: PlatformDiscord, ID: c.Discord.ChannelID, Layout: orDefault(c.Discord.Layout), Forum: c.Discord.Forum})
+		chans = append(chans, Channel{Name: PlatformDiscord, Platform: PlatformDiscord, Target: c.Discord.ChannelID, Layout: orDefault(c.Discord.Layout), Forum: c.Discord.Forum})
 	}
 	if len(chans) == 0 {
 		chans = append(chans, Channel{Name: PlatformConsole, Platform: PlatformConsole, Layout: defaultLayout})

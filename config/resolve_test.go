@@ -21,7 +21,7 @@ func TestResolveChannels(t *testing.T) {
 		{
 			name: "slack quick start",
 			env:  map[string]string{"DIGESTBOT_SLACK_CHANNEL": "C0123ABCD", "DIGESTBOT_SLACK_LAYOUT": "combined"},
-			want: []Channel{{Name: "slack", Platform: "slack", ID: "C0123ABCD", Layout: "combined"}},
+			want: []Channel{{Name: "slack", Platform: "slack", Target: "C0123ABCD", Layout: "combined"}},
 		},
 		{
 			name: "discord webhook quick start",
@@ -34,8 +34,8 @@ func TestResolveChannels(t *testing.T) {
 			yaml: "channels:\n  - {name: log, platform: console}\n",
 			want: []Channel{
 				{Name: "log", Platform: "console", Layout: "thread"},
-				{Name: "slack", Platform: "slack", ID: "C0123ABCD", Layout: "thread"},
-				{Name: "discord", Platform: "discord", ID: "112233445566778899", Layout: "separate"},
+				{Name: "slack", Platform: "slack", Target: "C0123ABCD", Layout: "thread"},
+				{Name: "discord", Platform: "discord", Target: "112233445566778899", Layout: "separate"},
 			},
 		},
 		{

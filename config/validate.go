@@ -387,20 +387,20 @@ func (c *Config) validateChannels(ps *problems, chans []Channel) {
 		}
 		switch ch.Platform {
 		case PlatformSlack:
-			if !slackIDRe.MatchString(ch.ID) {
-				ps.add(key+".id", `%q is not %s`, ch.ID, slackIDWant)
+			if !slackIDRe.MatchString(ch.Target) {
+				ps.add(key+".id", `%q is not %s`, ch.Target, slackIDWant)
 			}
 			if c.Slack.BotToken == "" {
 				ps.add("slack.bot_token", `is needed to post to slack channel %q: set it to the Bot User OAuth Token (xoxb-…)`, ch.Name)
 			}
 		case PlatformDiscord:
 			switch {
-			case ch.ID == "":
+			case ch.Target == "":
 				if c.Discord.WebhookURL == "" {
 					ps.add(key+".id", `is empty and discord.webhook_url is not set: want %s, or set discord.webhook_url to post through the webhook`, snowflakeWant)
 				}
-			case !snowflakeRe.MatchString(ch.ID):
-				ps.add(key+".id", `%q is not %s`, ch.ID, snowflakeWant)
+			case !snowflakeRe.MatchString(ch.Target):
+				ps.add(key+".id", `%q is not %s`, ch.Target, snowflakeWant)
 			case c.Discord.BotToken == "":
 				ps.add("discord.bot_token", `is needed to post to discord channel %q: set it to the token from the Developer Portal's Bot page`, ch.Name)
 			}
@@ -420,10 +420,10 @@ func (c *Config) validateChannels(ps *problems, chans []Channel) {
 		if ch.Platform != PlatformSlack && ch.Platform != PlatformDiscord {
 			continue
 		}
-		place := ch.Platform + " " + ch.ID
+		place := ch.Platform + " " + ch.Target
 		if prev, dup := places[place]; dup {
-			what := "channel " + ch.ID
-			if ch.ID == "" {
+			what := "channel " + ch.Target
+			if ch.Target == "" {
 				what = "webhook (discord.webhook_url)"
 			}
 			ps.add("channels", `%q and %q both post to %s %s: every post would go out twice; keep one`, prev, ch.Name, ch.Platform, what)

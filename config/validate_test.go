@@ -16,8 +16,8 @@ func validBase() *Config {
 	c.DB = "postgres://bot:" + secretMark + "@db:5432/digest"
 	c.Feeds = []Feed{{URL: "https://news.example.org/rss/"}}
 	c.Channels = []Channel{
-		{Name: "team-slack", Platform: "slack", ID: "C0123ABCD", Layout: "thread"},
-		{Name: "team-discord", Platform: "discord", ID: "112233445566778899", Layout: "separate"},
+		{Name: "team-slack", Platform: "slack", Target: "C0123ABCD", Layout: "thread"},
+		{Name: "team-discord", Platform: "discord", Target: "112233445566778899", Layout: "separate"},
 	}
 	c.Slack.BotToken = "xoxb-" + secretMark + "-bot"
 	c.Slack.AppToken = "xapp-" + secretMark + "-app"
@@ -62,7 +62,7 @@ func TestValidateAccepts(t *testing.T) {
 		{"webhook-only discord without bot token", func(c *Config) {
 			c.Discord.BotToken = ""
 			c.Discord.Commands = "off"
-			c.Channels[1].ID = ""
+			c.Channels[1].Target = ""
 		}},
 		{"quick-start channels", func(c *Config) {
 			c.Channels = nil
@@ -173,11 +173,11 @@ func TestValidateRejects(t *testing.T) {
 		{"channel name taken by quick start", func(c *Config) { c.Channels[0].Name = "slack"; c.Slack.Channel = "C0123ABCD" }, "channels", "quick-start"},
 		{"channel platform", func(c *Config) { c.Channels[0].Platform = "teams" }, "channels[0].platform", "slack, discord or console"},
 		{"channel layout", func(c *Config) { c.Channels[0].Layout = "flat" }, "channels[0].layout", "thread, separate or combined"},
-		{"channel slack id", func(c *Config) { c.Channels[0].ID = "general" }, "channels[0].id", "C0123ABCD"},
-		{"channel slack id missing", func(c *Config) { c.Channels[0].ID = "" }, "channels[0].id", "C0123ABCD"},
+		{"channel slack id", func(c *Config) { c.Channels[0].Target = "general" }, "channels[0].id", "C0123ABCD"},
+		{"channel slack id missing", func(c *Config) { c.Channels[0].Target = "" }, "channels[0].id", "C0123ABCD"},
 		{"channel slack without bot token", func(c *Config) { c.Slack.BotToken = "" }, "slack.bot_token", `slack channel "team-slack"`},
-		{"channel discord id", func(c *Config) { c.Channels[1].ID = "#news" }, "channels[1].id", "15 to 20 digits"},
-		{"channel discord without id or webhook", func(c *Config) { c.Channels[1].ID = ""; c.Discord.WebhookURL = "" }, "channels[1].id", "webhook_url"},
+		{"channel discord id", func(c *Config) { c.Channels[1].Target = "#news" }, "channels[1].id", "15 to 20 digits"},
+		{"channel discord without id or webhook", func(c *Config) { c.Channels[1].Target = ""; c.Discord.WebhookURL = "" }, "channels[1].id", "webhook_url"},
 		{"channel discord without bot token", func(c *Config) { c.Discord.BotToken = ""; c.Discord.Commands = "off" }, "discord.bot_token", `discord channel "team-discord"`},
 		{"two channels, one slack channel", func(c *Config) { c.Slack.Channel = "C0123ABCD" }, "channels", `"team-slack" and "slack" both post to slack channel C0123ABCD`},
 		{"two channels, one webhook", func(c *Config) {

@@ -100,7 +100,7 @@ func plan(cfg *config.Config) ([]bot.FeedPlan, []bot.Channel) {
 	byName := map[string]bot.Channel{}
 	chans := make([]bot.Channel, 0, len(cchans))
 	for _, c := range cchans {
-		ch := bot.Channel{ID: c.Name, Platform: c.Platform, Target: c.ID, Layout: bot.Layout(c.Layout),
+		ch := bot.Channel{ID: c.Name, Platform: c.Platform, Target: c.Target, Layout: bot.Layout(c.Layout),
 			OnRemove: bot.OnRemove(c.OnRemove), Forum: c.Forum}
 		byName[c.Name] = ch
 		chans = append(chans, ch)

@@ -11,7 +11,7 @@ import (
 func TestPlanCarriesForum(t *testing.T) {
 	cfg := &config.Config{Channels: []config.Channel{
 		{Name: "news", Platform: config.PlatformDiscord, Layout: "thread", Forum: true},
-		{Name: "chat", Platform: config.PlatformDiscord, ID: "123", Layout: "thread"},
+		{Name: "chat", Platform: config.PlatformDiscord, Target: "123", Layout: "thread"},
 	}}
 	_, chans := plan(cfg)
 	if len(chans) != 2 || !chans[0].Forum || chans[1].Forum {
