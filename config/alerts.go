@@ -1,20 +1,24 @@
 package config
 
-import "strings"
+import (
+	"strings"
 
-// AlertsTarget returns the channel alerts_channel names, and ok false when
-// it is empty. It accepts the name of a channel from Resolve, or
+	"digestbot/bot"
+)
+
+// AlertsTarget returns the channel alerts_channel names, as the bot runs
+// it, and ok false when it is empty. It accepts the name of a channel from
+// Resolve, or
 // slack:<id> / discord:<id>, or a bare Slack channel id (C0123ABCD) or
 // Discord id (digits). Validate reports a value it cannot use.
-func (c *Config) AlertsTarget() (ch Channel, ok bool) {
+func (c *Config) AlertsTarget() (ch bot.Channel, ok bool) {
 	v := strings.TrimSpace(c.AlertsChannel)
 	if v == "" {
-		return Channel{}, false
+		return bot.Channel{}, false
 	}
-	_, chans := c.Resolve()
-	for _, ch := range chans {
+	for _, ch := range c.channels() {
 		if ch.Name == v {
-			return ch, true
+			return ch.resolved(), true
 		}
 	}
 	platform, id, found := strings.Cut(v, ":")
@@ -27,7 +31,7 @@ func (c *Config) AlertsTarget() (ch Channel, ok bool) {
 			platform = PlatformDiscord
 		}
 	}
-	return Channel{Name: "alerts", Platform: strings.ToLower(platform), Target: id}, true
+	return bot.Channel{ID: "alerts", Platform: strings.ToLower(platform), Target: id}, true
 }
 
 // validateAlerts checks alerts_channel and alerts_fail_after.

@@ -121,7 +121,7 @@ func TestExampleConfig(t *testing.T) {
 	}
 	var platforms []string
 	for _, ch := range chans {
-		platforms = append(platforms, ch.Platform+"/"+ch.Layout)
+		platforms = append(platforms, ch.Platform+"/"+string(ch.Layout))
 	}
 	if got := strings.Join(platforms, ","); got != "slack/thread,discord/thread" {
 		t.Errorf("channels = %s, want one Slack and one Discord channel, thread layout", got)

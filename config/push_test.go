@@ -29,11 +29,15 @@ editors_channel: editors
 	if main.RespectTTL || !other.RespectTTL {
 		t.Errorf("respect_ttl: main %v, other %v; want false, true", main.RespectTTL, other.RespectTTL)
 	}
-	if main.GhostWebhookSecret.Value() != "from-a-file" || other.GhostWebhookSecret.Value() != "s2" {
+	mainGhost, otherGhost := c.GhostCredentials(main.URL), c.GhostCredentials(other.URL)
+	if mainGhost.WebhookSecret.Value() != "from-a-file" || otherGhost.WebhookSecret.Value() != "s2" {
 		t.Errorf("webhook secrets not resolved per feed")
 	}
-	if main.GhostContentAPIKey.Value() != "ck1" || other.GhostContentAPIKey.Value() != "ck1" {
+	if mainGhost.ContentAPIKey.Value() != "ck1" || otherGhost.ContentAPIKey.Value() != "ck1" {
 		t.Errorf("content API key not inherited")
+	}
+	if g := c.GhostCredentials("https://unknown.example.com/rss/"); g.WebhookSecret.Value() != "from-a-file" || g.ContentAPIKey.Value() != "ck1" {
+		t.Errorf("a feed not configured gets %+v, want the ghost section's credentials", g)
 	}
 	if !c.Ghost.LegacySignatures == false {
 		t.Error("legacy signatures must default to off")

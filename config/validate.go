@@ -61,7 +61,7 @@ func (ps *problems) add(key, format string, args ...any) {
 // with errors.Join (each a *Problem), or nil.
 func (c *Config) Validate() error {
 	var ps problems
-	_, chans := c.Resolve()
+	chans := c.channels()
 	c.validateGeneral(&ps)
 	c.validateFeeds(&ps, chans)
 	c.validateSlack(&ps)
@@ -362,7 +362,7 @@ func (c *Config) needHTTP(ps *problems, key string) {
 	}
 }
 
-// validateChannels checks the channels entries; chans is Resolve's list,
+// validateChannels checks the channels entries; chans is c.channels(),
 // the entries first, then the quick-start channels, whose own keys are
 // checked with their platform.
 func (c *Config) validateChannels(ps *problems, chans []Channel) {

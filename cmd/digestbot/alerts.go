@@ -21,7 +21,7 @@ func buildAlerts(cfg *config.Config, log *slog.Logger, pubs map[string]bot.Publi
 	if !ok {
 		return a, nil
 	}
-	a.Channel = bot.Channel{ID: t.Name, Platform: t.Platform, Target: t.Target}
+	a.Channel = t
 	n, ok := pubs[t.Platform].(bot.Notifier)
 	if !ok {
 		return nil, fmt.Errorf("alerts_channel (DIGESTBOT_ALERTS_CHANNEL) %q: %s is not configured to post: set its token", cfg.AlertsChannel, t.Platform)

@@ -94,30 +94,6 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (bot.S
 	return st, nil
 }
 
-// plan turns the configuration into the bot's feeds and channels.
-func plan(cfg *config.Config) ([]bot.FeedPlan, []bot.Channel) {
-	cfeeds, cchans := cfg.Resolve()
-	byName := map[string]bot.Channel{}
-	chans := make([]bot.Channel, 0, len(cchans))
-	for _, c := range cchans {
-		ch := bot.Channel{ID: c.Name, Platform: c.Platform, Target: c.Target, Layout: bot.Layout(c.Layout),
-			OnRemove: bot.OnRemove(c.OnRemove), Forum: c.Forum}
-		byName[c.Name] = ch
-		chans = append(chans, ch)
-	}
-	plans := make([]bot.FeedPlan, 0, len(cfeeds))
-	for _, f := range cfeeds {
-		p := bot.FeedPlan{URL: f.URL, Name: f.Name, Interval: f.Interval, DeliverNewest: f.DeliverNewest, RespectTTL: f.RespectTTL}
-		for _, name := range f.Channels {
-			if ch, ok := byName[name]; ok {
-				p.Channels = append(p.Channels, ch)
-			}
-		}
-		plans = append(plans, p)
-	}
-	return plans, chans
-}
-
 // newFetcher builds the feed fetcher from the configuration.
 func newFetcher(cfg *config.Config, log *slog.Logger) *feeds.Fetcher {
 	ua := cfg.UserAgent

@@ -27,7 +27,7 @@ func cmdBackfill(ctx context.Context, e env, args []string) error {
 		if err := st.EnsureFeed(ctx, feed); err != nil {
 			return err
 		}
-		feedPlans, _ := plan(cfg)
+		feedPlans, _ := cfg.Resolve()
 		poller := &bot.Poller{Store: st, Feeds: feedPlans, Logger: log}
 		if ps, ok := st.(bot.PushStore); ok {
 			poller.Pushes = ps // issues withdrawn by a push stay out

@@ -29,13 +29,7 @@ func ghostContentKey(cfg *config.Config, feed, flag string) string {
 	if flag != "" {
 		return flag
 	}
-	plans, _ := cfg.Resolve()
-	for _, p := range plans {
-		if p.URL == feed && p.GhostContentAPIKey != "" {
-			return p.GhostContentAPIKey.Value()
-		}
-	}
-	return cfg.Ghost.ContentAPIKey.Value()
+	return cfg.GhostCredentials(feed).ContentAPIKey.Value()
 }
 
 // isGhostFeedPath reports whether a feed address has Ghost's shape

@@ -288,7 +288,7 @@ func cmdStatus(ctx context.Context, e env, args []string) error {
 					pc["done"], pc["pending"], pc["failed"])
 			}
 		}
-		_, chans := plan(cfg)
+		_, chans := cfg.Resolve()
 		queues, err := bot.Queues(ctx, st, chans, now, 0)
 		if err != nil {
 			return err

@@ -67,10 +67,9 @@ func (a *app) buildPush(fetcher *feeds.Fetcher, pubs map[string]bot.Publisher, c
 	}
 
 	var sites []ghost.Site
-	cfeeds, _ := a.cfg.Resolve()
-	for _, f := range cfeeds {
-		if f.GhostWebhookSecret != "" {
-			sites = append(sites, ghost.Site{Feed: f.URL, Secret: f.GhostWebhookSecret.Value()})
+	for _, p := range a.poller.Feeds {
+		if s := a.cfg.GhostCredentials(p.URL).WebhookSecret; s != "" {
+			sites = append(sites, ghost.Site{Feed: p.URL, Secret: s.Value()})
 		}
 	}
 	if len(sites) == 0 {

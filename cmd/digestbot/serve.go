@@ -59,7 +59,7 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	feedPlans, chans := plan(cfg)
+	feedPlans, chans := cfg.Resolve()
 	owner := replicaID(cfg)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
