@@ -94,16 +94,17 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (bot.S
 	return st, nil
 }
 
-// newFetcher builds the feed fetcher from the configuration.
-func newFetcher(cfg *config.Config, log *slog.Logger) *feeds.Fetcher {
+// newFetcher builds the feed fetcher from the configuration and its
+// resolved feeds (cfg.Resolve), whose addresses the egress policy trusts
+// as configured.
+func newFetcher(cfg *config.Config, plans []bot.FeedPlan, log *slog.Logger) *feeds.Fetcher {
 	ua := cfg.UserAgent
 	if ua == "" {
 		ua = feeds.UserAgent(version)
 	}
 	var configured []string
-	cfeeds, _ := cfg.Resolve()
-	for _, f := range cfeeds {
-		configured = append(configured, f.URL)
+	for _, p := range plans {
+		configured = append(configured, p.URL)
 	}
 	return feeds.NewFetcher(feeds.Options{
 		UserAgent: ua,

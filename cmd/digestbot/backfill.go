@@ -32,7 +32,7 @@ func cmdBackfill(ctx context.Context, e env, args []string) error {
 		if ps, ok := st.(bot.PushStore); ok {
 			poller.Pushes = ps // issues withdrawn by a push stay out
 		}
-		f := newFetcher(cfg, log)
+		f := newFetcher(cfg, feedPlans, log)
 		if key := ghostContentKey(cfg, feed, *ghostKey); key != "" {
 			return backfillGhost(ctx, e, poller, f, feed, key, *pages)
 		}

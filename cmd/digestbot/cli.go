@@ -50,7 +50,8 @@ func cmdPreview(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
-	f := newFetcher(cfg, nil)
+	plans, _ := cfg.Resolve()
+	f := newFetcher(cfg, plans, nil)
 	if *explain {
 		return explainFeeds(ctx, e.stdout, f, fs.Args())
 	}

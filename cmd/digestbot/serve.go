@@ -67,7 +67,7 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 		cfg: cfg, log: log, store: st, registry: reg, metrics: newMetrics(reg),
 		wake: make(chan struct{}, 1), pollWake: make(chan struct{}, 1),
 	}
-	fetcher := newFetcher(cfg, log)
+	fetcher := newFetcher(cfg, feedPlans, log)
 	a.service = &bot.Service{Store: st, Feeds: feedPlans, Logger: log,
 		Finder:     fetcher,
 		Subscribed: func() { wakeUp(a.pollWake) },
