@@ -31,6 +31,9 @@ type replyPayload struct {
 	ResponseType string       `json:"response_type"`
 	Text         string       `json:"text"`
 	Blocks       slack.Blocks `json:"blocks,omitempty"`
+	// ReplaceOriginal is false for answers to a pressed button, which
+	// must not replace the message that carries it; nil elsewhere.
+	ReplaceOriginal *bool `json:"replace_original,omitempty"`
 }
 
 // dispatcher holds what Slack's two ways in (HTTP and Socket Mode) share:
@@ -91,7 +94,15 @@ func (d *dispatcher) payload(r bot.Reply) replyPayload {
 	if r.Private {
 		rt = "ephemeral"
 	}
-	return replyPayload{ResponseType: rt, Text: ReplyText(r), Blocks: slack.Blocks{BlockSet: RenderReply(r)}}
+	return replyPayload{ResponseType: rt, Text: ReplyText(r), Blocks: slack.Blocks{BlockSet: RenderReply(r, rt == "ephemeral")}}
+}
+
+// pressPayload is the answer to a pressed button: shown to the presser
+// only, beside the message with the button (which it leaves alone).
+func (d *dispatcher) pressPayload(r bot.Reply) replyPayload {
+	keep := false
+	return replyPayload{ResponseType: "ephemeral", Text: ReplyText(r), Blocks: slack.Blocks{BlockSet: RenderReply(r, true)},
+		ReplaceOriginal: &keep}
 }
 
 // encode returns the JSON payload of r, reusing an earlier encoding of a
@@ -134,14 +145,29 @@ var errResponseURL = errors.New("slack: response_url is not a Slack URL")
 
 // postResponse sends a reply to the command's response_url.
 func (d *dispatcher) postResponse(ctx context.Context, raw string, r bot.Reply) error {
+	body, err := d.encode(r)
+	if err != nil {
+		return fmt.Errorf("slack: encode reply: %w", err)
+	}
+	return d.postJSON(ctx, raw, body)
+}
+
+// postPress sends the answer to a pressed button to the press's
+// response_url.
+func (d *dispatcher) postPress(ctx context.Context, raw string, r bot.Reply) error {
+	body, err := json.Marshal(d.pressPayload(r))
+	if err != nil {
+		return fmt.Errorf("slack: encode reply: %w", err)
+	}
+	return d.postJSON(ctx, raw, body)
+}
+
+// postJSON posts an encoded payload to a response_url.
+func (d *dispatcher) postJSON(ctx context.Context, raw string, body []byte) error {
 	u, err := url.Parse(raw)
 	if err != nil || raw == "" || !d.allowURL(u) {
 		d.log.Warn("slack_response_url_refused", slog.String("host", hostForLog(u)))
 		return errResponseURL
-	}
-	body, err := d.encode(r)
-	if err != nil {
-		return fmt.Errorf("slack: encode reply: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, responseURLTimeout)
 	defer cancel()
@@ -186,11 +212,15 @@ func unwrapURLError(err error) error {
 // followUp posts answers given after the request was acknowledged to the
 // command's response_url: the part of bot.ReplyTransport both ways in share.
 type followUp struct {
-	d   *dispatcher
-	url string
+	d     *dispatcher
+	url   string
+	press bool // answers to a pressed button (pressPayload)
 }
 
 // FollowUp implements bot.ReplyTransport.
 func (f followUp) FollowUp(ctx context.Context, r bot.Reply, _ bool) error {
+	if f.press {
+		return f.d.postPress(ctx, f.url, r)
+	}
 	return f.d.postResponse(ctx, f.url, r)
 }

@@ -46,19 +46,20 @@ func renderMessage(m bot.Message) (rendered, error) {
 		return rendered{}, fmt.Errorf("%w: message %s has no issue", errBadPost, m.Key)
 	}
 	var r rendered
+	top := attribution(m.Post)
 	switch m.Post.Part {
 	case bot.PartLead:
-		r = renderLead(is, m.Channel)
+		r = renderLead(is, m.Channel, top)
 	case bot.PartRoundup:
 		if m.Post.Item < 0 || m.Post.Item >= len(is.Roundup) {
 			return rendered{}, fmt.Errorf("%w: roundup item %d of %d in issue %q", errBadPost, m.Post.Item, len(is.Roundup), is.GUID)
 		}
-		r = renderItem(is, m.Post.Item, m.Channel)
+		r = renderItem(is, m.Post.Item, m.Channel, top)
 	case bot.PartCombined:
 		if len(is.Roundup) == 0 {
 			return rendered{}, fmt.Errorf("%w: issue %q has no roundup", errBadPost, is.GUID)
 		}
-		r = renderCombined(is, m.Channel)
+		r = renderCombined(is, m.Channel, top)
 	default:
 		return rendered{}, fmt.Errorf("%w: unknown part %q", errBadPost, m.Post.Part)
 	}
@@ -73,12 +74,60 @@ func renderMessage(m bot.Message) (rendered, error) {
 	return r, nil
 }
 
-func renderLead(is *bot.Issue, ch bot.Channel) rendered {
+// attribution is the context line that says why a post is there, above
+// its content: "Shared by <@U…>" on a story shared with a Share button,
+// "Matches your follow “…”" on a direct message for a follow; nil for a
+// channel's own posts, which render as they always did.
+func attribution(p bot.Post) []slack.Block {
+	var parts []string
+	if !p.SharedBy.IsZero() {
+		parts = append(parts, "Shared by "+personMention(p.SharedBy))
+	}
+	if f := strings.TrimSpace(p.Follow); f != "" {
+		parts = append(parts, escapeText("Matches your follow “"+cutPlain(strings.Join(strings.Fields(f), " "), maxFollowText)+"”"))
+	}
+	if len(parts) == 0 {
+		return nil
+	}
+	return []slack.Block{contextBlock(strings.Join(parts, " · "))}
+}
+
+// maxFollowText bounds a follow's words in an attribution line.
+const maxFollowText = 200
+
+// personMention renders a person as a Slack mention when the id is a
+// Slack user id, else by name (escaped: it cannot mention anyone).
+func personMention(p bot.Person) string {
+	if isUserID(p.ID) {
+		return "<@" + p.ID + ">"
+	}
+	name := strings.TrimSpace(p.Name)
+	if name == "" {
+		name = p.ID
+	}
+	return escapeText(cutPlain(strings.Join(strings.Fields(name), " "), 80))
+}
+
+// isUserID reports whether s looks like a Slack user id (U… or W…, upper
+// case letters and digits): only such an id is put inside <@…>.
+func isUserID(s string) bool {
+	if len(s) < 2 || len(s) > 32 || (s[0] != 'U' && s[0] != 'W') {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func renderLead(is *bot.Issue, ch bot.Channel, top []slack.Block) rendered {
 	title := strings.TrimSpace(is.Title)
 	if title == "" {
 		title = newsletterName(is)
 	}
-	blocks := []slack.Block{header(title)}
+	blocks := append([]slack.Block{header(title)}, top...)
 	if sf := strings.TrimSpace(is.Standfirst); sf != "" {
 		sf = cutPlain(sf, maxStandfirst)
 		para := [][]piece{paragraphPieces(bot.Paragraph{Spans: []bot.Span{{Text: sf, Italic: true}}})}
@@ -109,14 +158,14 @@ func renderLead(is *bot.Issue, ch bot.Channel) rendered {
 	return rendered{Blocks: blocks, Text: guardLineStart(escapeText(cutPlain(fallback, maxFallbackText)))}
 }
 
-func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
+func renderItem(is *bot.Issue, item int, ch bot.Channel, top []slack.Block) rendered {
 	story := is.Roundup[item]
 	paras, _ := excerpt(storyPieces(story), maxItemText)
-	var blocks []slack.Block
-	for _, t := range sectionTexts(paras, maxSectionText, maxBlocks-1) {
+	blocks := append([]slack.Block(nil), top...)
+	for _, t := range sectionTexts(paras, maxSectionText, maxBlocks-1-len(top)) {
 		blocks = append(blocks, section(t))
 	}
-	if len(blocks) == 0 {
+	if len(blocks) == len(top) {
 		blocks = append(blocks, section(escapeText("(empty item)")))
 	}
 	var ctx []string
@@ -138,12 +187,12 @@ func renderItem(is *bot.Issue, item int, ch bot.Channel) rendered {
 	return rendered{Blocks: blocks, Text: guardLineStart(escapeText(cutPlain(text, maxFallbackText)))}
 }
 
-func renderCombined(is *bot.Issue, ch bot.Channel) rendered {
+func renderCombined(is *bot.Issue, ch bot.Channel, top []slack.Block) rendered {
 	title := strings.TrimSpace(is.Title)
 	if title == "" {
 		title = newsletterName(is)
 	}
-	blocks := []slack.Block{header("Roundup: " + title)}
+	blocks := append([]slack.Block{header("Roundup: " + title)}, top...)
 	var tail []slack.Block
 	if b := readButton(is); b != nil {
 		tail = append(tail, b)

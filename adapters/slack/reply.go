@@ -20,7 +20,13 @@ const (
 // header, the text as sections, each result as a section (linked title,
 // text, links) with its meta line as context, and the note as context.
 // Everything is escaped and cut to Slack's limits.
-func RenderReply(r bot.Reply) []slack.Block {
+//
+// A reply shown privately (ephemeral) carries a "Share in channel" button
+// for every story it names: a result's own as its section's accessory, a
+// link's as the accessory of a section of its own under the result. When
+// the blocks run short, links are listed without their buttons and the
+// note says how many. A reply shown in the channel carries none.
+func RenderReply(r bot.Reply, private bool) []slack.Block {
 	var blocks []slack.Block
 	if t := strings.TrimSpace(r.Title); t != "" {
 		if r.Error {
@@ -40,38 +46,151 @@ func RenderReply(r bot.Reply) []slack.Block {
 			budget -= slackLen(s)
 		}
 	}
+	note := strings.TrimSpace(r.Note)
 	tail := 0
-	if strings.TrimSpace(r.Note) != "" {
-		tail = 1
+	if note != "" || (private && hasShareLinks(r.Sections)) {
+		tail = 1 // the note, or the note on Share buttons left out
 	}
+	// rest[i] is the blocks the results from i on need at least.
+	rest := make([]int, len(r.Sections)+1)
+	for i := len(r.Sections) - 1; i >= 0; i-- {
+		rest[i] = rest[i+1] + sectionNeed(r.Sections[i])
+	}
+	unshared := 0 // stories listed without their Share button
 	for i, sec := range r.Sections {
-		need := 1
-		if strings.TrimSpace(sec.Meta) != "" {
-			need = 2
-		}
+		need := sectionNeed(sec)
 		// one block for "…and N more" if this is not the last section
 		more := 0
 		if i < len(r.Sections)-1 {
 			more = 1
 		}
+		var linkBlocks []slack.Block
+		if private {
+			room := maxBlocks - len(blocks) - need - tail - rest[i+1]
+			var cut, used int
+			sec.Links, linkBlocks, cut, used = shareLinkBlocks(sec.Links, room, budget-minSectionRoom)
+			budget -= used
+			unshared += cut
+		}
 		text := sectionText(sec, min(maxSectionText, budget))
-		if len(blocks)+need+more+tail > maxBlocks || budget < 200 || text == "" {
+		if len(blocks)+need+len(linkBlocks)+more+tail > maxBlocks || budget < 200 || text == "" {
 			blocks = append(blocks, contextBlock(escapeText(fmt.Sprintf("…and %d more.", len(r.Sections)-i))))
 			break
 		}
 		budget -= slackLen(text)
-		blocks = append(blocks, section(text))
+		sb := section(text)
+		if private && !sec.Share.IsZero() {
+			sb.Accessory = slack.NewAccessory(shareButton(sec.Share))
+		}
+		blocks = append(blocks, sb)
 		if m := strings.TrimSpace(sec.Meta); m != "" {
 			blocks = append(blocks, contextBlock(escapeText(cutPlain(m, maxMetaText))))
 		}
+		blocks = append(blocks, linkBlocks...)
 	}
-	if n := strings.TrimSpace(r.Note); n != "" {
-		blocks = append(blocks, contextBlock(escapeText(cutPlain(n, maxContextText-50))))
+	if unshared > 0 {
+		cutNote := fmt.Sprintf("%d %s listed without a Share button: too many for one message.", unshared, plural(unshared, "story", "stories"))
+		if note != "" {
+			note += " " + cutNote
+		} else {
+			note = cutNote
+		}
+	}
+	if note != "" {
+		blocks = append(blocks, contextBlock(escapeText(cutPlain(note, maxContextText-50))))
 	}
 	if len(blocks) == 0 {
 		blocks = append(blocks, section(escapeText("(no answer)")))
 	}
 	return blocks
+}
+
+// minSectionRoom is the part of a reply's text budget that a result's own
+// text keeps when its links take buttons.
+const minSectionRoom = 400
+
+// maxShareLinks bounds the links of one result that get a block (and a
+// Share button) of their own.
+const maxShareLinks = 15
+
+// sectionNeed is how many blocks a result takes without its links' own.
+func sectionNeed(s bot.Section) int {
+	if strings.TrimSpace(s.Meta) != "" {
+		return 2
+	}
+	return 1
+}
+
+// hasShareLinks reports whether any result has a link naming a story.
+func hasShareLinks(secs []bot.Section) bool {
+	for _, s := range secs {
+		for _, l := range s.Links {
+			if !l.Share.IsZero() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// shareLinkBlocks gives links that name a story a section of their own
+// with a Share button, at most room blocks and budget units of text; the
+// links left (those that name no story, and those with no room) stay in
+// the result's text. cut counts the stories left without a button, used
+// the units the blocks take.
+func shareLinkBlocks(links []bot.Link, room, budget int) (left []bot.Link, blocks []slack.Block, cut, used int) {
+	for _, l := range links {
+		if l.Share.IsZero() {
+			left = append(left, l)
+			continue
+		}
+		text := shareLinkText(l)
+		n := slackLen(text)
+		if len(blocks) >= room || len(blocks) >= maxShareLinks || used+n > budget {
+			left = append(left, l)
+			cut++
+			continue
+		}
+		sb := section(text)
+		sb.Accessory = slack.NewAccessory(shareButton(l.Share))
+		blocks = append(blocks, sb)
+		used += n
+	}
+	return left, blocks, cut, used
+}
+
+// shareLinkText is a link's line in its own section: "• <url|label>", or
+// the label alone when the URL cannot be linked.
+func shareLinkText(l bot.Link) string {
+	label := strings.TrimSpace(l.Text)
+	if u, ok := safeURL(l.URL); ok {
+		if label == "" {
+			label = hostOf(u)
+		}
+		return "• " + mrkdwnLink(u, cutPlain(label, maxReplyLinkText))
+	}
+	if label == "" {
+		label = "(untitled)"
+	}
+	return "• " + escapeText(cutPlain(label, maxReplyLinkText))
+}
+
+// shareButton is the "Share in channel" button of one story.
+func shareButton(ref bot.StoryRef) *slack.ButtonBlockElement {
+	f := false
+	return &slack.ButtonBlockElement{
+		Type:     slack.METButton,
+		Text:     &slack.TextBlockObject{Type: slack.PlainTextType, Text: plainText(bot.ShareButtonLabel, maxButtonText), Emoji: &f},
+		ActionID: bot.ShareActionID,
+		Value:    ref.String(),
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // ReplyText is the plain fallback text of a reply (notifications, clients

@@ -20,7 +20,7 @@ func TestRenderReply(t *testing.T) {
 		},
 		Note: "Showing 2 of 2 results.",
 	}
-	blocks := RenderReply(r)
+	blocks := RenderReply(r, false)
 	texts := checkLimits(t, blocks)
 	b, _ := json.Marshal(blocks)
 	var types []string
@@ -59,7 +59,7 @@ func TestRenderReplyHostileAndLarge(t *testing.T) {
 		})
 	}
 	r := bot.Reply{Title: strings.Repeat("T", 400), Text: longText(20000), Sections: secs, Note: "<!here>", Error: true}
-	blocks := RenderReply(r)
+	blocks := RenderReply(r, false)
 	texts := checkLimits(t, blocks)
 	all := strings.Join(texts, "\n")
 	for _, s := range texts {
@@ -86,7 +86,7 @@ func TestRenderReplyHostileAndLarge(t *testing.T) {
 }
 
 func TestRenderReplyEmpty(t *testing.T) {
-	blocks := RenderReply(bot.Reply{})
+	blocks := RenderReply(bot.Reply{}, false)
 	if len(blocks) != 1 {
 		t.Fatalf("%d blocks for an empty reply, want 1", len(blocks))
 	}
@@ -101,7 +101,7 @@ func BenchmarkRenderReply(b *testing.B) {
 	}
 	r := bot.Reply{Title: "Search: harbour", Text: "Found 10.", Sections: secs, Note: "Showing 10 of 23."}
 	for b.Loop() {
-		_ = RenderReply(r)
+		_ = RenderReply(r, false)
 	}
 }
 
@@ -111,10 +111,14 @@ func FuzzRenderReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, title, text, secTitle, u, meta, linkText string, isErr bool) {
 		r := bot.Reply{Title: title, Text: text, Error: isErr, Note: meta,
 			Sections: []bot.Section{{Title: secTitle, URL: u, Meta: meta, Text: text, Links: []bot.Link{{Text: linkText, URL: u}}}}}
-		for _, s := range checkLimits(t, RenderReply(r)) {
-			checkMrkdwn(t, s)
-			if strings.Contains(s, "<!") || strings.Contains(s, "<@") {
-				t.Errorf("mention in %q", s)
+		r.Sections[0].Share = bot.StoryRef{IssueID: 7, Part: bot.PartRoundup, Item: 2}
+		r.Sections[0].Links[0].Share = bot.StoryRef{IssueID: 7, Part: bot.PartLead}
+		for _, private := range []bool{false, true} {
+			for _, s := range checkLimits(t, RenderReply(r, private)) {
+				checkMrkdwn(t, s)
+				if strings.Contains(s, "<!") || strings.Contains(s, "<@") {
+					t.Errorf("mention in %q", s)
+				}
 			}
 		}
 		if s := ReplyText(r); strings.ContainsAny(s, "<>") {
@@ -127,7 +131,7 @@ func TestRenderReplyBoldMatches(t *testing.T) {
 	q := bot.ParseQuery(`cambodia "forced labour"`)
 	text := "…a potential shift in Cambodia's approach to forced labour, and *stars*."
 	r := bot.Reply{Sections: []bot.Section{{Title: "Harbour Watch reports", URL: "https://hw.example/r", Text: text, Bold: bot.Highlight(q, text)}}}
-	texts := checkLimits(t, RenderReply(r))
+	texts := checkLimits(t, RenderReply(r, false))
 	want := "*<https://hw.example/r|Harbour Watch reports>*\n…a potential shift in *Cambodia*'s approach to *forced labour*, and ∗stars∗."
 	if len(texts) != 1 || texts[0] != want {
 		t.Errorf("texts = %q, want %q", texts, want)

@@ -40,7 +40,8 @@ type SocketModeOptions struct {
 }
 
 // RunSocketMode connects to Slack over Socket Mode and answers slash
-// commands until ctx is cancelled, then waits for running handlers (up to
+// commands and Share button presses (interactive events: the app needs
+// Interactivity turned on) until ctx is cancelled, then waits for running handlers (up to
 // bot.ShutdownGrace) and returns nil. It returns an error when the connection cannot be made or
 // kept (a bad app token, for one). Run it in its own goroutine.
 func (c *Client) RunSocketMode(ctx context.Context, o SocketModeOptions) error {
@@ -86,8 +87,9 @@ type socketAcker interface {
 	AckCtx(ctx context.Context, envelopeID string, payload any) error
 }
 
-// handleSocketEvent reacts to one Socket Mode event: slash commands are
-// served in their own goroutine, other envelopes are acknowledged.
+// handleSocketEvent reacts to one Socket Mode event: slash commands and
+// Share button presses are served in their own goroutine, other envelopes
+// are acknowledged.
 func (c *Client) handleSocketEvent(ctx context.Context, sm socketAcker, d *dispatcher, evt socketmode.Event, wg *sync.WaitGroup) {
 	switch evt.Type {
 	case socketmode.EventTypeSlashCommand:
@@ -101,7 +103,25 @@ func (c *Client) handleSocketEvent(ctx context.Context, sm socketAcker, d *dispa
 			defer wg.Done()
 			c.serveSocketCommand(ctx, sm, d, req, sc)
 		}()
-	case socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+	case socketmode.EventTypeInteractive:
+		if evt.Request == nil {
+			return
+		}
+		req := *evt.Request
+		ic, ok := evt.Data.(slack.InteractionCallback)
+		cmd, isShare := shareCommand(ic)
+		if !ok || !isShare {
+			_ = sm.AckCtx(ctx, req.EnvelopeID, nil)
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c.log.Debug("slack_share_pressed", slog.String("story", cmd.Args), slog.String("user", cmd.User), slog.String("channel", cmd.Channel))
+			t := pressSocketTransport{socketTransport{followUp: followUp{d: d, url: ic.ResponseURL, press: true}, sm: sm, envelope: req.EnvelopeID, log: c.log}}
+			_ = d.replies.Serve(ctx, cmd, t)
+		}()
+	case socketmode.EventTypeEventsAPI:
 		if evt.Request != nil {
 			_ = sm.AckCtx(ctx, evt.Request.EnvelopeID, nil)
 		}

@@ -235,6 +235,29 @@ func TestHTTPServer(t *testing.T) {
 	if code, _ := slash("latest", false); code != 401 {
 		t.Errorf("unsigned command: %d, want 401", code)
 	}
+	// Share buttons: POST /slack/interactions checks the same signature.
+	press := func(payload string, sign bool) int {
+		body := []byte(url.Values{"payload": {payload}}.Encode())
+		req, _ := http.NewRequest("POST", base+"/slack/interactions", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		ts := strconv.FormatInt(time.Now().Unix(), 10)
+		req.Header.Set("X-Slack-Request-Timestamp", ts)
+		if sign {
+			req.Header.Set("X-Slack-Signature", slack.Sign(secret, ts, body))
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := press(`{"type":"block_actions","actions":[{"action_id":"other"}]}`, false); code != 401 {
+		t.Errorf("unsigned interaction: %d, want 401", code)
+	}
+	if code := press(`{"type":"block_actions","actions":[{"action_id":"other"}]}`, true); code != 200 {
+		t.Errorf("signed interaction with an unknown action: %d, want 200", code)
+	}
 	// The same search again comes from the reply cache, on the request's
 	// goroutine, and is observed before its answer is sent; the first one
 	// is observed when its handler goroutine ends, which may be later.

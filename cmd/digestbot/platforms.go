@@ -44,6 +44,7 @@ func buildSlack(deps platformDeps) (*platform, error) {
 			Seen: seenStore(deps),
 		})
 		p.routes["/slack/commands"] = h
+		p.routes["/slack/interactions"] = h.Interactions() // Share buttons: same signature check and reply path
 		p.closers = append(p.closers, h.Close)
 	case config.CommandsSocket:
 		if client == nil {
