@@ -108,6 +108,13 @@ func checkLimits(t *testing.T, blocks any) []string {
 			if v, _ := blk["text"].(map[string]any)["verbatim"].(bool); !v {
 				t.Errorf("block %d: section text not verbatim", i)
 			}
+			if acc, ok := blk["accessory"].(map[string]any); ok {
+				label, _ := textOf(acc["text"])
+				value, _ := acc["value"].(string)
+				if acc["type"] != "button" || slackLen(label) > maxButtonText || label == "" || len(value) > 2000 || acc["action_id"] == "" {
+					t.Errorf("block %d: accessory %v", i, acc)
+				}
+			}
 			texts = append(texts, s)
 		case "context":
 			els, _ := blk["elements"].([]any)

@@ -24,8 +24,8 @@ const (
 // A reply shown privately (ephemeral) carries a "Share in channel" button
 // for every story it names: a result's own as its section's accessory, a
 // link's as the accessory of a section of its own under the result. When
-// the blocks run short, links are listed without their buttons and the
-// note says how many. A reply shown in the channel carries none.
+// the blocks run short, links stay in the result's text without buttons and the
+// note says for how many stories. A reply shown in the channel carries none.
 func RenderReply(r bot.Reply, private bool) []slack.Block {
 	var blocks []slack.Block
 	if t := strings.TrimSpace(r.Title); t != "" {
@@ -65,19 +65,18 @@ func RenderReply(r bot.Reply, private bool) []slack.Block {
 			more = 1
 		}
 		var linkBlocks []slack.Block
+		cut, used := 0, 0
 		if private {
 			room := maxBlocks - len(blocks) - need - tail - rest[i+1]
-			var cut, used int
 			sec.Links, linkBlocks, cut, used = shareLinkBlocks(sec.Links, room, budget-minSectionRoom)
-			budget -= used
-			unshared += cut
 		}
-		text := sectionText(sec, min(maxSectionText, budget))
-		if len(blocks)+need+len(linkBlocks)+more+tail > maxBlocks || budget < 200 || text == "" {
+		text := sectionText(sec, min(maxSectionText, budget-used))
+		if len(blocks)+need+len(linkBlocks)+more+tail > maxBlocks || budget-used < 200 || text == "" {
 			blocks = append(blocks, contextBlock(escapeText(fmt.Sprintf("…and %d more.", len(r.Sections)-i))))
 			break
 		}
-		budget -= slackLen(text)
+		budget -= used + slackLen(text)
+		unshared += cut
 		sb := section(text)
 		if private && !sec.Share.IsZero() {
 			sb.Accessory = slack.NewAccessory(shareButton(sec.Share))
@@ -89,7 +88,7 @@ func RenderReply(r bot.Reply, private bool) []slack.Block {
 		blocks = append(blocks, linkBlocks...)
 	}
 	if unshared > 0 {
-		cutNote := fmt.Sprintf("%d %s listed without a Share button: too many for one message.", unshared, plural(unshared, "story", "stories"))
+		cutNote := fmt.Sprintf("Share buttons left out for %d %s: too many for one message.", unshared, plural(unshared, "story", "stories"))
 		if note != "" {
 			note += " " + cutNote
 		} else {
