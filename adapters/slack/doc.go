@@ -56,4 +56,15 @@
 // quick, else acknowledges at once and posts the answer to the command's
 // response_url; this package only carries the answers. [Client.RunSocketMode] does the same over a
 // Socket Mode connection, with no public URL needed.
+//
+// # Share buttons
+//
+// Replies shown privately carry a "Share in channel" button per story
+// (action_id bot.ShareActionID, value the bot.StoryRef). A press reaches
+// [CommandHandler.Interactions] (POST /slack/interactions, the same
+// signature check and replay memory as the commands) or a Socket Mode
+// interactive event, becomes a bot.ShareCommand with Button set, and goes
+// through the same reply path; the presser is answered privately through
+// the press's response_url, the original message left as it is. A shared
+// post says who shared it (Post.SharedBy, as a mention).
 package slack
