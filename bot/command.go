@@ -160,6 +160,7 @@ type muxEntry struct {
 	h       Handler
 	summary string
 	usage   string
+	hidden  bool // not listed by Commands: run by a button, never typed
 }
 
 // NewMux returns an empty Mux.
@@ -179,6 +180,18 @@ func (m *Mux) Handle(name, usage, summary string, h Handler) {
 		panic(fmt.Sprintf("bot: command %q registered twice", name))
 	}
 	m.handlers[name] = muxEntry{h: h, summary: summary, usage: usage}
+}
+
+// HandleHidden registers h for the command name like Handle, but leaves
+// it out of Commands (and so out of help): a command that buttons run,
+// such as ShareCommand.
+func (m *Mux) HandleHidden(name string, h Handler) {
+	m.Handle(name, "", "", h)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e := m.handlers[name]
+	e.hidden = true
+	m.handlers[name] = e
 }
 
 // HandleFunc registers a function as the handler for name.
@@ -220,7 +233,9 @@ func (m *Mux) Commands() []CommandHelp {
 	defer m.mu.RUnlock()
 	out := make([]CommandHelp, 0, len(m.handlers))
 	for name, e := range m.handlers {
-		out = append(out, CommandHelp{Name: name, Usage: e.usage, Summary: e.summary})
+		if !e.hidden {
+			out = append(out, CommandHelp{Name: name, Usage: e.usage, Summary: e.summary})
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out

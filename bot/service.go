@@ -40,6 +40,9 @@ type Service struct {
 	// CanPost reports whether the bot can post to channels of a platform
 	// by id; nil means it can.
 	CanPost func(platform string) bool
+	// Shared is called (and must not block) after a story was shared with
+	// a "Share in channel" button, so the outbox posts it at once.
+	Shared func()
 
 	mux   *Mux
 	cache *replyCache
@@ -86,6 +89,7 @@ func (s *Service) Mux() *Mux {
 	m.HandleFunc("following", "", "what you follow", s.following)
 	m.HandleFunc("catchup", "[days]", "the stories since you last asked (first time: the last 7 days)", s.catchup)
 	m.HandleFunc("help", "", "this list", s.help)
+	m.HandleHidden(ShareCommand, HandlerFunc(s.share))
 	m.Fallback(HandlerFunc(s.help))
 	switch {
 	case s.CacheTTL == 0:
@@ -163,7 +167,8 @@ func parseDay(s string) (time.Time, bool) {
 }
 
 // IssueReply describes an issue: its lead summary and its roundup's
-// headlines with links.
+// headlines with links, each story with its Share button (when is comes
+// from the archive: is.ID set).
 func IssueReply(is *Issue) Reply {
 	meta := []string{}
 	if is.Newsletter != "" {
@@ -179,7 +184,8 @@ func IssueReply(is *Issue) Reply {
 		}
 		text += cut(paras[0], maxLeadRunes)
 	}
-	lead := Section{Title: is.Title, URL: is.Link, Meta: strings.Join(meta, " · "), Text: text}
+	lead := Section{Title: is.Title, URL: is.Link, Meta: strings.Join(meta, " · "), Text: text,
+		Share: StoryRef{IssueID: is.ID, Part: PartLead}}
 	r := Reply{Sections: []Section{lead}}
 	if len(is.Roundup) > 0 {
 		round := Section{Title: fmt.Sprintf("Roundup (%d)", len(is.Roundup))}
@@ -188,7 +194,8 @@ func IssueReply(is *Issue) Reply {
 				r.Note = fmt.Sprintf("%d more roundup items in the full issue.", len(is.Roundup)-maxRoundupLinks)
 				break
 			}
-			round.Links = append(round.Links, Link{Text: headline(st.Text()), URL: st.URL})
+			round.Links = append(round.Links, Link{Text: headline(st.Text()), URL: st.URL,
+				Share: StoryRef{IssueID: is.ID, Part: PartRoundup, Item: i}})
 		}
 		r.Sections = append(r.Sections, round)
 	}

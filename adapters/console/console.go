@@ -83,7 +83,8 @@ func (r Responder) Respond(_ context.Context, rep bot.Reply) error {
 }
 
 // FormatPost renders one post as text: the lead with its header and link,
-// a roundup item, or the combined roundup.
+// a roundup item, or the combined roundup; then who shared it (a shared
+// story) or which follow it matches (a direct message), when set.
 func FormatPost(p bot.Post, ch bot.Channel, prefix string) string {
 	var b strings.Builder
 	is := p.Issue
@@ -130,6 +131,15 @@ func FormatPost(p bot.Post, ch bot.Channel, prefix string) string {
 			b.WriteByte('\n')
 			item(&b, fmt.Sprintf("%2d. ", i+1), st)
 		}
+	}
+	if who := p.SharedBy.Name; who != "" || p.SharedBy.ID != "" {
+		if who == "" {
+			who = p.SharedBy.ID
+		}
+		wrap(&b, "", "Shared by "+clean(who))
+	}
+	if p.Follow != "" {
+		wrap(&b, "", "Matches your follow “"+clean(p.Follow)+"”")
 	}
 	return b.String()
 }

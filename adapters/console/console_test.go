@@ -99,3 +99,27 @@ func TestCancelledContext(t *testing.T) {
 		t.Errorf("printed %q after cancellation", buf.String())
 	}
 }
+
+func TestFormatPostSharedAndFollowed(t *testing.T) {
+	is := testIssue()
+	ch := bot.Channel{ID: "c", Platform: "console", Layout: bot.LayoutSeparate}
+	posts := bot.PostsFor(is, bot.LayoutSeparate)
+	plain := FormatPost(posts[1], ch, "")
+	if strings.Contains(plain, "Shared by") || strings.Contains(plain, "Matches your follow") {
+		t.Errorf("a plain post names a sharer or a follow:\n%s", plain)
+	}
+	shared := posts[1]
+	shared.SharedBy = bot.Person{ID: "U1", Name: "Ann \x1b[31m"}
+	if out := FormatPost(shared, ch, ""); !strings.HasSuffix(out, "First item.\n→ https://one.example.com/\nShared by Ann [31m\n") {
+		t.Errorf("shared post:\n%q", out)
+	}
+	shared.SharedBy.Name = ""
+	if out := FormatPost(shared, ch, ""); !strings.Contains(out, "Shared by U1\n") {
+		t.Errorf("shared by someone without a name:\n%s", out)
+	}
+	followed := posts[0]
+	followed.Follow = `"rivers rise"`
+	if out := FormatPost(followed, ch, ""); !strings.HasSuffix(out, "Matches your follow “\"rivers rise\"”\n") {
+		t.Errorf("followed post:\n%s", out)
+	}
+}

@@ -71,6 +71,7 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 	a.service = &bot.Service{Store: st, Feeds: feedPlans, Logger: log,
 		Finder:     fetcher,
 		Subscribed: func() { wakeUp(a.pollWake) },
+		Shared:     a.notify, // a story shared with a button: post it now
 		CanPost:    func(platform string) bool { return canPostByID(cfg, platform) },
 	}
 	a.service.Mux().Observe(a.metrics.Commanded)

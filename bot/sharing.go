@@ -1,0 +1,98 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// share answers a press of a "Share in channel" button: the story goes
+// into the channel where it was pressed, through the outbox, once however
+// often it is pressed. Typed, "/digest share" is an unknown command. Every
+// answer is private: only the presser sees it. Anyone may share.
+func (s *Service) share(ctx context.Context, w Responder, c Command) {
+	if !c.Button {
+		s.help(ctx, w, c)
+		return
+	}
+	refuse := func(text string) {
+		_ = w.Respond(ctx, Reply{Text: text, Error: true, Private: true})
+	}
+	ref, err := ParseStoryRef(c.Args)
+	if err != nil {
+		refuse("That Share button names no story I know. Run the search or command again and press the button in its new answer.")
+		return
+	}
+	ss, ok := s.Store.(ShareStore)
+	if !ok {
+		refuse("This bot's store keeps no shares, so stories cannot be shared into channels.")
+		return
+	}
+	if c.Channel == "" || c.User == "" {
+		refuse("I cannot tell which channel that button was pressed in. Press Share on an answer shown in a channel.")
+		return
+	}
+	if s.CanPost != nil && !s.CanPost(c.Platform) {
+		refuse(fmt.Sprintf("I cannot post to %s channels by their id: sharing needs the bot token (see the README's %s section).", c.Platform, c.Platform))
+		return
+	}
+	is, err := s.Store.Issue(ctx, ref.IssueID)
+	if errors.Is(err, ErrNotFound) || (err == nil && is.Withdrawn) {
+		refuse("That issue is no longer in the archive (it was withdrawn), so it cannot be shared. /digest latest shows the newest issue.")
+		return
+	}
+	if err != nil {
+		s.fail(ctx, w, c, "sharing the story", err)
+		return
+	}
+	if ref.Part == PartRoundup && ref.Item >= len(is.Roundup) {
+		refuse(fmt.Sprintf("That story is no longer in the issue “%s”: it changed after the button was made. /digest issue %s shows the issue as it is now.",
+			cut(is.Title, 100), issueArg(is)))
+		return
+	}
+	title := cut(StoryTitle(is, ref.Part, ref.Item), 100)
+	ch := ShareChannel(c.Platform, c.Channel)
+	sh, added, err := ss.AddShare(ctx, Share{Channel: ch.ID, IssueID: is.ID, Key: PostKey(is, ref.Part, ref.Item),
+		SharedBy: Person{ID: c.User, Name: c.UserName}, Created: s.now()})
+	if errors.Is(err, ErrNotFound) {
+		refuse("That issue is no longer in the archive, so it cannot be shared.")
+		return
+	}
+	if err != nil {
+		s.fail(ctx, w, c, "sharing the story", err)
+		return
+	}
+	if s.Shared != nil {
+		s.Shared()
+	}
+	if !added {
+		s.log().Debug("story_share_repeated", slog.String("platform", c.Platform), slog.String("user", c.User),
+			slog.String("channel", c.Channel), slog.Int64("issue", is.ID), slog.String("story", sh.Key))
+		by := sh.SharedBy.Name
+		switch {
+		case sh.SharedBy.ID == c.User:
+			by = "you"
+		case by == "":
+			by = "someone"
+		}
+		text := fmt.Sprintf("“%s” was already shared here by %s", title, by)
+		if !sh.Created.IsZero() {
+			text += " on " + sh.Created.UTC().Format("2 Jan 2006")
+		}
+		_ = w.Respond(ctx, Reply{Text: text + ".", Private: true})
+		return
+	}
+	s.log().Info("story_shared", slog.String("platform", c.Platform), slog.String("user", c.User),
+		slog.String("user_name", c.UserName), slog.String("channel", c.Channel), slog.Int64("issue", is.ID),
+		slog.String("story", sh.Key))
+	_ = w.Respond(ctx, Reply{Text: fmt.Sprintf("Shared “%s” in this channel.", title), Private: true})
+}
+
+// issueArg is what /digest issue takes to show is: its date.
+func issueArg(is *Issue) string {
+	if is.Published.IsZero() {
+		return "<date>"
+	}
+	return is.Published.UTC().Format("2006-01-02")
+}
