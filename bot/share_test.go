@@ -213,3 +213,23 @@ func uniq(xs []string) []string {
 	}
 	return out
 }
+
+// digestbot status counts a share channel's queue as the outbox sees it:
+// the shared stories, not the whole issue.
+func TestQueuesCountShares(t *testing.T) {
+	h, is := shareHarness(t, issueFeed("1", "First", t0, items("a", "b", "c")...))
+	share(t, h.store, is, bot.PartRoundup, 2, "Ann", true)
+	qs, err := bot.Queues(context.Background(), h.store, h.chans, t0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range qs {
+		if q.Channel == shareTo.ID {
+			if q.Issues != 1 || q.Pending != 1 {
+				t.Errorf("share channel queue %+v, want 1 issue, 1 post", q)
+			}
+			return
+		}
+	}
+	t.Errorf("Queues = %+v, want the share channel listed", qs)
+}
