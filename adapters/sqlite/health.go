@@ -90,41 +90,14 @@ func openRO(ctx context.Context, path string, immutable bool) (*sql.DB, error) {
 // checkSchema compares the migrations recorded in the file with those
 // this program has.
 func checkSchema(ctx context.Context, db *sql.DB) error {
-	known, err := migrate.Load(migrations())
-	if err != nil {
-		return err
-	}
-	have := map[int]bool{}
-	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	applied, err := versions(ctx, db)
 	if err != nil {
 		if strings.Contains(err.Error(), "no such table") {
 			return errors.New("not a digestbot database (no schema_migrations table): check DIGESTBOT_DB")
 		}
 		return err
 	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
-		}
-		have[v] = true
-	}
-	rows.Close()
-	var missing []string
-	for _, m := range known {
-		if !have[m.Version] {
-			missing = append(missing, m.Name)
-		}
-		delete(have, m.Version)
-	}
-	for v := range have {
-		return fmt.Errorf("the database has schema version %d, newer than this digestbot knows: upgrade digestbot", v)
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("the database's schema is older than this digestbot (missing %s): run `digestbot run --once` once with write access to upgrade it, then read it again", strings.Join(missing, ", "))
-	}
-	return nil
+	return migrate.Check(migrations(), applied)
 }
 
 // precheck runs before anything writes to an existing file: a quick

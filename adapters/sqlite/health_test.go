@@ -111,7 +111,7 @@ func TestReadOnlyFile(t *testing.T) {
 }
 
 // TestReadOnlyOlderSchema: a file missing a migration is refused by
-// OpenReadOnly with what to run.
+// OpenReadOnly with what to run, and one from a newer digestbot too.
 func TestReadOnlyOlderSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "digestbot.db")
 	filled(t, path, 1)
@@ -126,6 +126,18 @@ func TestReadOnlyOlderSchema(t *testing.T) {
 	_, err = OpenReadOnly(bg, path, nil)
 	if err == nil || !strings.Contains(err.Error(), "older than this digestbot") || !strings.Contains(err.Error(), "digestbot run --once") {
 		t.Errorf("OpenReadOnly of an older schema = %v", err)
+	}
+	// A newer schema is refused as Open refuses it (bot/migrate decides).
+	path = filepath.Join(t.TempDir(), "digestbot.db")
+	if s, err = Open(bg, path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(bg, `INSERT INTO schema_migrations (version, name, applied) VALUES (9999, '9999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err = OpenReadOnly(bg, path, nil); err == nil || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade digestbot") {
+		t.Errorf("OpenReadOnly of a newer schema = %v", err)
 	}
 	if _, err := OpenReadOnly(bg, filepath.Join(t.TempDir(), "none.db"), nil); err == nil || !strings.Contains(err.Error(), "no database there yet") {
 		t.Errorf("OpenReadOnly of a missing file = %v", err)

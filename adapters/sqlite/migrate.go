@@ -58,18 +58,21 @@ func (t migrateTx) Exec(ctx context.Context, query string, args ...any) error {
 }
 
 func (t migrateTx) Versions(ctx context.Context, query string) ([]int, error) {
-	rows, err := t.tx.QueryContext(ctx, query)
+	return ints(queryIDs(ctx, t.tx, query))
+}
+
+// versions reads the schema versions recorded in the database.
+func versions(ctx context.Context, db *sql.DB) ([]int, error) {
+	return ints(queryIDs(ctx, db, migrate.VersionsQuery))
+}
+
+func ints(ids []int64, err error) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []int
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = int(id)
 	}
-	return out, rows.Err()
+	return out, nil
 }

@@ -10,11 +10,15 @@
 // not know was migrated by a newer digestbot and is refused. A released
 // migration is never edited: changes go in a new file.
 //
+// Run migrates; Check is the same decision for a store opened read-only,
+// which writes nothing and refuses a schema that Run would change.
+//
 // Standard library only.
 package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -99,8 +103,79 @@ type Dialect struct {
 	Time func(time.Time) any
 }
 
+// VersionsQuery reads the recorded versions from schema_migrations.
+const VersionsQuery = `SELECT version FROM schema_migrations`
+
+// ErrPending is wrapped by Check's error for a database that lacks
+// migrations of this program.
+var ErrPending = errors.New("migrations pending")
+
+// Pending returns the migrations of fsys that applied (the versions a
+// database recorded) lacks, in version order. A recorded version that
+// fsys does not have is an error: the database was migrated by a newer
+// program.
+func Pending(fsys fs.FS, applied []int) ([]Migration, error) {
+	ms, err := Load(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return pending(ms, applied)
+}
+
+// pending is Pending of the loaded migrations ms.
+func pending(ms []Migration, applied []int) ([]Migration, error) {
+	known := map[int]bool{}
+	for _, m := range ms {
+		known[m.Version] = true
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		done[v] = true
+		if !known[v] {
+			newest := 0
+			if len(ms) > 0 {
+				newest = ms[len(ms)-1].Version
+			}
+			return nil, fmt.Errorf("the database has schema version %d, which this program (newest %d) does not know: it is newer than this program: upgrade digestbot", v, newest)
+		}
+	}
+	var out []Migration
+	for _, m := range ms {
+		if !done[m.Version] {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// Check is Pending for a database opened read-only: nil when applied
+// holds every migration of fsys; Pending's error for a newer database;
+// for an older one an error wrapping ErrPending that names the missing
+// migrations and what to run.
+func Check(fsys fs.FS, applied []int) error {
+	missing, err := Pending(fsys, applied)
+	if err != nil || len(missing) == 0 {
+		return err
+	}
+	names := make([]string, len(missing))
+	for i, m := range missing {
+		names[i] = m.Name
+	}
+	return pendingError(names)
+}
+
+// pendingError names the migrations a database lacks; it is ErrPending.
+type pendingError []string
+
+func (e pendingError) Error() string {
+	return fmt.Sprintf("the database's schema is older than this digestbot (missing %s): run `digestbot run --once` once with write access to upgrade it, then read it again",
+		strings.Join(e, ", "))
+}
+
+func (e pendingError) Is(target error) bool { return target == ErrPending }
+
 // Run applies to tx every migration of fsys that the database has not
-// recorded, in version order, and records each. Errors name the
+// recorded (Pending), in version order, and records each. Errors name the
 // migration; the store wraps them with its own name.
 func Run(ctx context.Context, tx Tx, d Dialect, fsys fs.FS, log *slog.Logger) error {
 	ms, err := Load(fsys)
@@ -110,29 +185,15 @@ func Run(ctx context.Context, tx Tx, d Dialect, fsys fs.FS, log *slog.Logger) er
 	if err := tx.Exec(ctx, d.CreateTable); err != nil {
 		return fmt.Errorf("create schema_migrations (may this role create tables in the database?): %w", err)
 	}
-	recorded, err := tx.Versions(ctx, `SELECT version FROM schema_migrations`)
+	recorded, err := tx.Versions(ctx, VersionsQuery)
 	if err != nil {
 		return fmt.Errorf("read the schema version: %w", err)
 	}
-	known := map[int]bool{}
-	for _, m := range ms {
-		known[m.Version] = true
+	todo, err := pending(ms, recorded)
+	if err != nil {
+		return err
 	}
-	done := map[int]bool{}
-	for _, v := range recorded {
-		done[v] = true
-		if !known[v] {
-			newest := 0
-			if len(ms) > 0 {
-				newest = ms[len(ms)-1].Version
-			}
-			return fmt.Errorf("the database has schema version %d, which this program (newest %d) does not know: it is newer than this program: upgrade digestbot", v, newest)
-		}
-	}
-	for _, m := range ms {
-		if done[m.Version] {
-			continue
-		}
+	for _, m := range todo {
 		if err := tx.Exec(ctx, m.SQL); err != nil {
 			return fmt.Errorf("apply %s: %w", m.Name, err)
 		}

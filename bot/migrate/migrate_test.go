@@ -94,3 +94,27 @@ func TestLoadRejectsBadNames(t *testing.T) {
 		}
 	}
 }
+
+// Check decides as Run does, without a transaction: what Run would apply
+// is a refusal naming it, what Run refuses is refused.
+func TestCheck(t *testing.T) {
+	fsys := files("0001_init.sql", "0002_b.sql", "0003_c.sql")
+	if err := Check(fsys, []int{3, 1, 2}); err != nil {
+		t.Errorf("Check of an up-to-date database: %v", err)
+	}
+	err := Check(fsys, []int{1, 3})
+	if !errors.Is(err, ErrPending) || !strings.Contains(err.Error(), "missing 0002_b.sql)") || !strings.Contains(err.Error(), "digestbot run --once") {
+		t.Errorf("Check of a database without 0002: %v, want ErrPending naming 0002_b.sql", err)
+	}
+	err = Check(fsys, []int{1, 2, 3, 9999})
+	if err == nil || errors.Is(err, ErrPending) || !strings.Contains(err.Error(), "9999") || !strings.Contains(err.Error(), "upgrade digestbot") {
+		t.Errorf("Check of a newer database: %v, want a refusal naming 9999", err)
+	}
+	if err := Check(files("init.sql"), nil); err == nil {
+		t.Error("Check accepted a badly named migration")
+	}
+	ms, err := Pending(fsys, []int{2})
+	if err != nil || len(ms) != 2 || ms[0].Name != "0001_init.sql" || ms[1].Name != "0003_c.sql" {
+		t.Errorf("Pending = %v, %v; want 0001 and 0003", ms, err)
+	}
+}
