@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"digestbot/bot/migrate"
 )
@@ -59,6 +61,26 @@ func (s *Store) migrate(ctx context.Context) error {
 			WHERE c.cfgname = 'digestbot_english' AND d.dictname = 'unaccent')`).Scan(&folding); err == nil && !folding {
 		s.logger.Info("postgres_search_without_unaccent",
 			slog.String("hint", "install postgresql-contrib and see docs/postgres.md to fold accents in search"))
+	}
+	return nil
+}
+
+// checkSchema refuses, without writing, a database whose schema is not
+// this program's (bot/migrate.Check): OpenReadOnly's test.
+func (s *Store) checkSchema(ctx context.Context) error {
+	rows, err := s.pool.Query(ctx, migrate.VersionsQuery)
+	var applied []int
+	if err == nil {
+		applied, err = pgx.CollectRows(rows, pgx.RowTo[int])
+	}
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "42P01" /* undefined_table */ {
+		return fmt.Errorf("postgres: %s: no digestbot tables in this database yet: run `digestbot run --once` or `digestbot backfill FEED` first (or check DIGESTBOT_DB)", s.where)
+	}
+	if err == nil {
+		err = migrate.Check(migrations(), applied)
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: %s: %w", s.where, err)
 	}
 	return nil
 }

@@ -8,7 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"digestbot/bot"
 	"digestbot/bot/migrate"
+	"digestbot/bot/storetest"
 )
 
 func TestOpenErrorsHideThePassword(t *testing.T) {
@@ -136,5 +138,91 @@ func TestTimesRoundTrip(t *testing.T) {
 		if got = goTime(got); !got.Equal(want) || got.IsZero() != want.IsZero() {
 			t.Errorf("time %v came back as %v", want, got)
 		}
+	}
+}
+
+// TestOpenReadOnly: the read-only commands' store writes nothing (every
+// transaction is read-only), reads what is there, and refuses a database
+// without digestbot's tables, an older schema and a newer one, in
+// bot/migrate's words.
+func TestOpenReadOnly(t *testing.T) {
+	ctx := context.Background()
+	empty := newDatabase(t)
+	if s, err := OpenReadOnly(ctx, empty, nil); err == nil || !strings.Contains(err.Error(), "no digestbot tables") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("OpenReadOnly of an empty database = %v, want it refused", err)
+	}
+	if s, err := Open(ctx, empty, nil); err != nil {
+		t.Fatalf("Open after OpenReadOnly: %v (did the read-only open leave something behind?)", err)
+	} else {
+		s.Close()
+	}
+
+	w, dsn := openTest(t)
+	is := storetest.Corpus(1, 1)[0]
+	chans := []bot.Channel{{ID: "news", Platform: "console", Layout: bot.LayoutThread}}
+	if err := w.EnsureFeed(ctx, is.Feed); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.SaveIssue(ctx, &is, bot.Deliveries(&is, chans)); err != nil {
+		t.Fatal(err)
+	}
+	ro, err := OpenReadOnly(ctx, dsn, testLogger(t))
+	if err != nil {
+		t.Fatalf("OpenReadOnly: %v", err)
+	}
+	// What status, search and latest read.
+	feeds, err := ro.Feeds(ctx)
+	if err != nil || len(feeds) != 1 {
+		t.Errorf("Feeds = %v, %v; want the one feed", feeds, err)
+	}
+	if n, err := ro.CountIssues(ctx, is.Feed); err != nil || n != 1 {
+		t.Errorf("CountIssues = %d, %v; want 1", n, err)
+	}
+	if _, err := ro.DeliveryCounts(ctx); err != nil {
+		t.Errorf("DeliveryCounts: %v", err)
+	}
+	if _, err := ro.PushCounts(ctx); err != nil {
+		t.Errorf("PushCounts: %v", err)
+	}
+	if qs, err := bot.Queues(ctx, ro, chans, time.Now(), 0); err != nil || len(qs) != 1 || qs[0].Pending == 0 {
+		t.Errorf("Queues = %+v, %v; want the channel's pending posts", qs, err)
+	}
+	if _, err := ro.Deliveries(ctx, 20, bot.StateFailed); err != nil {
+		t.Errorf("Deliveries: %v", err)
+	}
+	if _, err := ro.Replicas(ctx, time.Now().Add(-time.Hour)); err != nil {
+		t.Errorf("Replicas: %v", err)
+	}
+	if _, err := ro.Search(ctx, bot.ParseQuery(strings.Fields(is.Title)[0]), 5); err != nil {
+		t.Errorf("Search: %v", err)
+	}
+	if got, err := ro.LatestIssue(ctx); err != nil || got.GUID != is.GUID {
+		t.Errorf("LatestIssue = %v, %v; want the saved issue", got, err)
+	}
+	if err := ro.EnsureFeed(ctx, "https://b.example.org/rss/"); err == nil {
+		t.Error("EnsureFeed through the read-only store succeeded")
+	}
+	ro.Close()
+
+	if _, err := w.pool.Exec(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT MAX(version) FROM schema_migrations)`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := OpenReadOnly(ctx, dsn, nil); !errors.Is(err, migrate.ErrPending) || !strings.Contains(err.Error(), "digestbot run --once") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("OpenReadOnly of an older schema = %v, want migrate.ErrPending with what to run", err)
+	}
+	if _, err := w.pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES (9999, '9999_future.sql')`); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := OpenReadOnly(ctx, dsn, nil); err == nil || !strings.Contains(err.Error(), "upgrade digestbot") {
+		if s != nil {
+			s.Close()
+		}
+		t.Errorf("OpenReadOnly of a newer schema = %v, want a refusal saying to upgrade", err)
 	}
 }

@@ -43,6 +43,39 @@ type Store struct {
 // applies pending schema migrations and returns the store. Errors name the
 // address with its password masked.
 func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
+	s, err := connect(ctx, url, logger, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.pool.Close()
+		return nil, scrub(err, url)
+	}
+	s.logger.Debug("postgres_opened", slog.String("db", s.where))
+	return s, nil
+}
+
+// OpenReadOnly connects for the commands that only read (status, search,
+// latest): nothing is written and no migration runs (every transaction is
+// read-only: default_transaction_read_only), and a schema this program
+// would migrate, or one from a newer digestbot, is refused with what to do
+// (bot/migrate.Check, as sqlite.OpenReadOnly does). Writes through the
+// returned store fail.
+func OpenReadOnly(ctx context.Context, url string, logger *slog.Logger) (*Store, error) {
+	s, err := connect(ctx, url, logger, true)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSchema(ctx); err != nil {
+		s.pool.Close()
+		return nil, scrub(err, url)
+	}
+	s.logger.Debug("postgres_opened_read_only", slog.String("db", s.where))
+	return s, nil
+}
+
+// connect opens the pool and pings the server.
+func connect(ctx context.Context, url string, logger *slog.Logger, readOnly bool) (*Store, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -54,6 +87,9 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = "digestbot"
 	}
+	if readOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open %s: %w", where, scrub(err, url))
@@ -62,13 +98,7 @@ func Open(ctx context.Context, url string, logger *slog.Logger) (*Store, error) 
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w (check the address, the password and that the server is running)", where, scrub(err, url))
 	}
-	s := &Store{pool: pool, logger: logger, where: where}
-	if err := s.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, scrub(err, url)
-	}
-	logger.Debug("postgres_opened", slog.String("db", where))
-	return s, nil
+	return &Store{pool: pool, logger: logger, where: where}, nil
 }
 
 // Close closes every connection. The store must not be used afterwards.

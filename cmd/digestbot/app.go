@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"digestbot/adapters/console"
+	"digestbot/adapters/postgres"
 	"digestbot/adapters/sqlite"
 	"digestbot/bot"
 	"digestbot/config"
@@ -92,6 +93,15 @@ func openStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (bot.S
 		return nil, fmt.Errorf("open database %s: %w", cfg.DB, err)
 	}
 	return st, nil
+}
+
+// openReadStore opens the configured database for reading only
+// (sqlite.OpenReadOnly, postgres.OpenReadOnly).
+func openReadStore(ctx context.Context, cfg *config.Config, log *slog.Logger) (bot.Store, error) {
+	if cfg.DB.IsPostgres() {
+		return postgres.OpenReadOnly(ctx, cfg.DB.Value(), log)
+	}
+	return sqlite.OpenReadOnly(ctx, cfg.DB.Value(), log)
 }
 
 // newFetcher builds the feed fetcher from the configuration and its

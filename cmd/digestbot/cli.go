@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"digestbot/adapters/console"
-	"digestbot/adapters/sqlite"
 	"digestbot/bot"
 	"digestbot/config"
 	"digestbot/feeds"
@@ -116,19 +115,16 @@ func withStore(ctx context.Context, e env, cfgPath string, validate bool, f func
 	return f(cfg, st)
 }
 
-// withReadStore is withStore for commands that only read: a SQLite file
-// is opened read-only (nothing written, works on a read-only file or
-// volume, refuses a schema older than this binary). PostgreSQL opens as
-// usual.
+// withReadStore is withStore for commands that only read: the database is
+// opened read-only (nothing written, no migration; a SQLite file on a
+// read-only volume works), and a schema other than this binary's is
+// refused (openReadStore).
 func withReadStore(ctx context.Context, e env, cfgPath string, f func(*config.Config, bot.Store) error) error {
 	cfg, err := config.Load(cfgPath, e.lookup)
 	if err != nil {
 		return err
 	}
-	if cfg.DB.IsPostgres() {
-		return withStore(ctx, e, cfgPath, false, f)
-	}
-	st, err := sqlite.OpenReadOnly(ctx, cfg.DB.Value(), newLogger(cfg, e.stderr))
+	st, err := openReadStore(ctx, cfg, newLogger(cfg, e.stderr))
 	if err != nil {
 		return fmt.Errorf("open database %s (DIGESTBOT_DB): %w", cfg.DB, err)
 	}
