@@ -32,7 +32,27 @@ type crashPost struct {
 	key     string // the idempotency key (Slack metadata, Discord nonce)
 	issue   int
 	lead    bool
+	by      string // the token it was sent with: which process sent it
 	at      time.Time
+}
+
+// crashCall is one API call a fake platform answered.
+type crashCall struct {
+	channel string // "slack" or "discord"
+	by      string // the token it came with
+	at      time.Time
+}
+
+// caller returns the token a request came with (Slack: Bearer header or
+// token field; Discord: "Bot" header).
+func caller(r *http.Request) string {
+	a := r.Header.Get("Authorization")
+	for _, p := range []string{"Bearer ", "Bot "} {
+		if t, ok := strings.CutPrefix(a, p); ok {
+			return t
+		}
+	}
+	return r.FormValue("token")
 }
 
 // crashChat fakes Slack's chat.postMessage, conversations.history and
@@ -46,10 +66,10 @@ type crashChat struct {
 	slack []map[string]any // stored Slack messages (newest last)
 	disc  []map[string]any // stored Discord messages (newest last)
 	seq   int
-	calls int // every API call, lookups included
+	calls []crashCall // every API call, lookups included
 	hold  chan struct{}
-	held  chan struct{} // receives when a post is held
-	added chan struct{} // receives (without blocking) when a post is recorded
+	held  chan crashPost // receives the post held, when one is
+	added chan struct{}  // receives (without blocking) when an API call is recorded
 
 	slackSrv, discordSrv *httptest.Server
 }
@@ -57,7 +77,7 @@ type crashChat struct {
 var issueNumber = regexp.MustCompile(`(?i)issue (\d+)`)
 
 func newCrashChat(t testing.TB) *crashChat {
-	c := &crashChat{held: make(chan struct{}, 1), added: make(chan struct{}, 1)}
+	c := &crashChat{held: make(chan crashPost, 1), added: make(chan struct{}, 1)}
 	c.slackSrv = httptest.NewServer(http.HandlerFunc(c.serveSlack))
 	c.discordSrv = httptest.NewServer(http.HandlerFunc(c.serveDiscord))
 	t.Cleanup(func() {
@@ -79,30 +99,50 @@ func (c *crashChat) release() {
 	}
 }
 
-func (c *crashChat) record(p crashPost) {
+// record records a post (c.mu held).
+func (c *crashChat) record(p crashPost) crashPost {
 	p.at = time.Now()
 	c.posts = append(c.posts, p)
+	return p
+}
+
+// called records an API call (c.mu held) and wakes waitFor.
+func (c *crashChat) called(channel string, r *http.Request) {
+	c.calls = append(c.calls, crashCall{channel: channel, by: caller(r), at: time.Now()})
 	select {
 	case c.added <- struct{}{}:
 	default:
 	}
 }
 
-// waitPosts waits until n posts were recorded or the deadline passes.
-func (c *crashChat) waitPosts(n int, deadline time.Time) {
+// waitFor waits until cond (called with c.mu held) holds, looking again
+// after every API call, or until the deadline passes. It reports whether
+// cond held.
+func (c *crashChat) waitFor(deadline time.Time, cond func() bool) bool {
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	for len(c.snapshot()) < n {
+	for {
+		c.mu.Lock()
+		ok := cond()
+		c.mu.Unlock()
+		if ok {
+			return true
+		}
 		select {
 		case <-c.added:
 		case <-timer.C:
-			return
+			return false
 		}
 	}
 }
 
-// wait blocks the caller (holding no lock) when a hold is armed.
-func (c *crashChat) wait() {
+// waitPosts waits until n posts were recorded or the deadline passes.
+func (c *crashChat) waitPosts(n int, deadline time.Time) {
+	c.waitFor(deadline, func() bool { return len(c.posts) >= n })
+}
+
+// wait blocks the caller of post p (holding no lock) when a hold is armed.
+func (c *crashChat) wait(p crashPost) {
 	c.mu.Lock()
 	h := c.hold
 	c.mu.Unlock()
@@ -110,7 +150,7 @@ func (c *crashChat) wait() {
 		return
 	}
 	select {
-	case c.held <- struct{}{}:
+	case c.held <- p:
 	default:
 	}
 	<-h
@@ -121,7 +161,7 @@ func (c *crashChat) serveSlack(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	method := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
 	c.mu.Lock()
-	c.calls++
+	c.called("slack", r)
 	switch method {
 	case "chat.postMessage":
 		c.seq++
@@ -136,7 +176,7 @@ func (c *crashChat) serveSlack(w http.ResponseWriter, r *http.Request) {
 		if m := issueNumber.FindStringSubmatch(r.FormValue("blocks") + r.FormValue("text")); m != nil {
 			n, _ = strconv.Atoi(m[1])
 		}
-		c.record(crashPost{channel: "slack", key: key, issue: n, lead: part == "lead"})
+		p := c.record(crashPost{channel: "slack", key: key, issue: n, lead: part == "lead", by: caller(r)})
 		msg := map[string]any{"type": "message", "ts": ts, "text": r.FormValue("text"),
 			"metadata": json.RawMessage(r.FormValue("metadata"))}
 		if th := r.FormValue("thread_ts"); th != "" {
@@ -144,7 +184,7 @@ func (c *crashChat) serveSlack(w http.ResponseWriter, r *http.Request) {
 		}
 		c.slack = append(c.slack, msg)
 		c.mu.Unlock()
-		c.wait()
+		c.wait(p)
 		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":%q}`, r.FormValue("channel"), ts)
 		return
 	case "conversations.history", "conversations.replies":
@@ -170,7 +210,7 @@ func (c *crashChat) serveDiscord(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimPrefix(r.URL.Path, "/api/v10/")
 	parts := strings.Split(path, "/")
 	c.mu.Lock()
-	c.calls++
+	c.called("discord", r)
 	switch {
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "channels":
 		c.mu.Unlock()
@@ -187,11 +227,11 @@ func (c *crashChat) serveDiscord(w http.ResponseWriter, r *http.Request) {
 		if m := issueNumber.FindStringSubmatch(string(raw)); m != nil {
 			n, _ = strconv.Atoi(m[1])
 		}
-		c.record(crashPost{channel: "discord", key: nonce, issue: n, lead: strings.Contains(string(raw), `"title"`)})
+		p := c.record(crashPost{channel: "discord", key: nonce, issue: n, lead: strings.Contains(string(raw), `"title"`), by: caller(r)})
 		msg := map[string]any{"id": id, "channel_id": parts[1], "embeds": body["embeds"], "author": map[string]any{"bot": true}}
 		c.disc = append(c.disc, msg)
 		c.mu.Unlock()
-		c.wait()
+		c.wait(p)
 		json.NewEncoder(w).Encode(msg)
 		return
 	case r.Method == http.MethodGet && len(parts) == 3 && parts[2] == "messages":
@@ -425,17 +465,7 @@ func TestCrashRestartDeliversOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	trials := 3
-	if s := os.Getenv("DIGESTBOT_CRASH_TRIALS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil {
-			t.Fatalf("DIGESTBOT_CRASH_TRIALS=%q: %v", s, err)
-		}
-		trials = n
-	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
+	trials, rng := crashTrials(t, 3)
 	var times []time.Duration
 	for i := range trials {
 		ok := t.Run(fmt.Sprint("trial", i), func(t *testing.T) {
@@ -450,11 +480,33 @@ func TestCrashRestartDeliversOnce(t *testing.T) {
 		}
 	}
 	if len(times) > 0 {
-		var sum, worst time.Duration
-		for _, d := range times {
-			sum += d
-			worst = max(worst, d)
-		}
-		t.Logf("%d trials: restart to last post mean %v, worst %v", len(times), sum/time.Duration(len(times)), worst)
+		mean, worst := meanWorst(times)
+		t.Logf("%d trials: restart to last post mean %v, worst %v", len(times), mean, worst)
 	}
+}
+
+// crashTrials returns how many trials to run (DIGESTBOT_CRASH_TRIALS, else
+// def) and a random source whose seed is logged (to replay a failure).
+func crashTrials(t *testing.T, def int) (int, *rand.Rand) {
+	trials := def
+	if s := os.Getenv("DIGESTBOT_CRASH_TRIALS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			t.Fatalf("DIGESTBOT_CRASH_TRIALS=%q: %v", s, err)
+		}
+		trials = n
+	}
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	return trials, rand.New(rand.NewPCG(seed, 1))
+}
+
+// meanWorst returns the mean and the largest of ds (not empty).
+func meanWorst(ds []time.Duration) (mean, worst time.Duration) {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+		worst = max(worst, d)
+	}
+	return sum / time.Duration(len(ds)), worst
 }
