@@ -15,7 +15,6 @@ import (
 // Outbox defaults.
 const (
 	DefaultMaxAttempts = 12
-	DefaultBatch       = 20               // kept for the configuration; the outbox no longer batches
 	DefaultLease       = 30 * time.Second // a channel's lease, renewed every third of it while its worker lives
 	DefaultStaleAfter  = 20 * time.Second // a replica whose heartbeat is older is taken for dead
 	DefaultPoll        = time.Second      // how often an idle replica looks for work queued elsewhere
@@ -46,7 +45,6 @@ type Outbox struct {
 	Channels    []Channel
 	Owner       string
 	MaxAttempts int // give up a post after this many attempts; 0: DefaultMaxAttempts
-	Batch       int // unused; kept for compatibility
 	Logger      *slog.Logger
 	Observer    Observer
 	Now         func() time.Time

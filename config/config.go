@@ -48,12 +48,16 @@ type Config struct {
 
 	// Source is the file the settings were read from; "" when none.
 	Source string `yaml:"-"`
+	// Warnings are about keys set that no longer do anything (see
+	// deprecatedKeys): the settings load, the key is ignored.
+	Warnings []string `yaml:"-"`
 }
 
 // Outbox tunes delivery of posts.
 type Outbox struct {
 	MaxAttempts int `yaml:"max_attempts" help:"Attempts at one post before it is marked failed."`
-	Batch       int `yaml:"batch" help:"Posts taken from the outbox at a time."`
+	// Batch is deprecated (see deprecatedKeys): read and ignored.
+	Batch any `yaml:"batch,omitempty" deprecated:"true"`
 }
 
 // Feed is one newsletter feed to poll.
@@ -164,7 +168,7 @@ func Default() *Config {
 		DeliverNewest: 1,
 		FetchTimeout:  Duration(30 * time.Second),
 		MaxFeedBytes:  10 << 20,
-		Outbox:        Outbox{MaxAttempts: 12, Batch: 20},
+		Outbox:        Outbox{MaxAttempts: 12},
 		Slack:         Slack{Layout: defaultLayout, APIURL: defaultSlackAPI, Replies: RepliesEphemeral},
 		Discord:       Discord{Layout: defaultLayout, APIURL: defaultDiscordAPI, Replies: RepliesEphemeral},
 	}

@@ -51,7 +51,7 @@ var fields = sync.OnceValue(func() []field {
 		for i := range t.NumField() {
 			sf := t.Field(i)
 			name, _, _ := strings.Cut(sf.Tag.Get("yaml"), ",")
-			if name == "" || name == "-" || !sf.IsExported() {
+			if name == "" || name == "-" || !sf.IsExported() || sf.Tag.Get("deprecated") != "" {
 				continue
 			}
 			idx := append(append([]int(nil), index...), i)
@@ -117,6 +117,9 @@ func UnknownEnv(environ []string, except ...string) []string {
 		if f.File {
 			known[f.Name+FileSuffix] = true
 		}
+	}
+	for _, d := range deprecatedKeys {
+		known[d.env] = true // Load warns about it
 	}
 	var out []string
 	for _, kv := range environ {

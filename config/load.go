@@ -59,6 +59,7 @@ func load(b []byte, path string, env func(string) (string, bool)) (*Config, erro
 	if err := applyEnv(c, env); err != nil {
 		return nil, err
 	}
+	c.Warnings = deprecatedSet(c, env)
 	c.derive()
 	return c, nil
 }

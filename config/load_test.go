@@ -31,7 +31,6 @@ func TestLoadDefaults(t *testing.T) {
 		{"fetch_timeout", c.FetchTimeout.D(), 30 * time.Second},
 		{"max_feed_bytes", c.MaxFeedBytes, int64(10 << 20)},
 		{"outbox.max_attempts", c.Outbox.MaxAttempts, 12},
-		{"outbox.batch", c.Outbox.Batch, 20},
 		{"slack.layout", c.Slack.Layout, "thread"},
 		{"slack.commands", c.Slack.Commands, "off"},
 		{"slack.api_url", c.Slack.APIURL, "https://slack.com/api/"},
@@ -108,8 +107,8 @@ discord:
 	if want := []string{"Also this week:", "In brief"}; !reflect.DeepEqual(c.Markers, want) {
 		t.Errorf("markers = %q, want %q", c.Markers, want)
 	}
-	if c.Outbox.MaxAttempts != 3 || c.Outbox.Batch != 20 {
-		t.Errorf("outbox = %+v, want max_attempts from the file and batch's default 20", c.Outbox)
+	if c.Outbox.MaxAttempts != 3 {
+		t.Errorf("outbox = %+v, want max_attempts from the file", c.Outbox)
 	}
 	if len(c.Feeds) != 2 {
 		t.Fatalf("feeds = %d, want 2", len(c.Feeds))
@@ -170,7 +169,7 @@ func TestLoadEmptyFile(t *testing.T) {
 }
 
 func TestLoadEnvOverrides(t *testing.T) {
-	c := loadYAML(t, "interval: 10m\nslack:\n  layout: separate\noutbox:\n  batch: 5\n", map[string]string{
+	c := loadYAML(t, "interval: 10m\nslack:\n  layout: separate\n", map[string]string{
 		"DIGESTBOT_INTERVAL":            "2m",
 		"DIGESTBOT_SLACK_LAYOUT":        "combined",
 		"DIGESTBOT_SLACK_BOT_TOKEN":     "xoxb-env",
@@ -188,7 +187,6 @@ func TestLoadEnvOverrides(t *testing.T) {
 		{"slack.layout", c.Slack.Layout, "combined"},
 		{"slack.bot_token", c.Slack.BotToken.Value(), "xoxb-env"},
 		{"outbox.max_attempts", c.Outbox.MaxAttempts, 7},
-		{"outbox.batch (file, untouched)", c.Outbox.Batch, 5},
 		{"discord.forum", c.Discord.Forum, true},
 		{"max_feed_bytes", c.MaxFeedBytes, int64(2048)},
 		{"markers", strings.Join(c.Markers, "|"), "Also:|In brief"},

@@ -128,9 +128,6 @@ func (c *Config) validateGeneral(ps *problems) {
 	if c.Outbox.MaxAttempts < 1 {
 		ps.add("outbox.max_attempts", `%d is below 1: want the number of tries per post, such as 12`, c.Outbox.MaxAttempts)
 	}
-	if c.Outbox.Batch < 1 {
-		ps.add("outbox.batch", `%d is below 1: want the number of posts sent per round, such as 20`, c.Outbox.Batch)
-	}
 }
 
 func (c *Config) validateFeeds(ps *problems, chans []Channel) {

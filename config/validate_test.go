@@ -118,7 +118,6 @@ func TestValidateRejects(t *testing.T) {
 		{"feed drop empty", func(c *Config) { c.Feeds[0].Drop = []string{" "} }, "feeds[0].drop[0]", "is empty"},
 		{"feed channel unknown", func(c *Config) { c.Feeds[0].Channels = []string{"team-slack", "tean-discord"} }, "feeds[0].channels[1]", `"tean-discord" is no channel: want one of "team-slack", "team-discord"`},
 		{"outbox attempts", func(c *Config) { c.Outbox.MaxAttempts = 0 }, "outbox.max_attempts", "below 1"},
-		{"outbox batch", func(c *Config) { c.Outbox.Batch = 0 }, "outbox.batch", "below 1"},
 		{"http_addr no port", func(c *Config) { c.HTTPAddr = "8080" }, "http_addr", ":8080"},
 		{"http_addr bad port", func(c *Config) { c.HTTPAddr = "localhost:http" }, "http_addr", "host:port"},
 		{"http_addr off with http commands", func(c *Config) { c.HTTPAddr = "off"; c.Slack.Commands = "http" }, "http_addr", `slack.commands is "http"`},
@@ -211,11 +210,11 @@ func TestValidateRejects(t *testing.T) {
 func TestValidateReportsEveryProblem(t *testing.T) {
 	c := validBase()
 	c.LogLevel = "loud"
-	c.Outbox.Batch = -1
+	c.Outbox.MaxAttempts = -1
 	c.Slack.BotToken = "wrong"
 	c.Channels[1].Platform = "irc"
 	ps := problemsOf(t, c.Validate())
-	for _, key := range []string{"log_level", "outbox.batch", "slack.bot_token", "channels[1].platform"} {
+	for _, key := range []string{"log_level", "outbox.max_attempts", "slack.bot_token", "channels[1].platform"} {
 		if findProblem(ps, key, "") == nil {
 			t.Errorf("no problem reported for %s; got %v", key, ps)
 		}

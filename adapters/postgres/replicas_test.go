@@ -218,7 +218,6 @@ func TestReplicasDeliverExactlyOnce(t *testing.T) {
 			Channels:    channels,
 			Owner:       name,
 			MaxAttempts: 1000,
-			Batch:       4,
 			Now:         clock.Now,
 			Jitter:      noJitter,
 			Grace:       time.Hour, // a killed replica's hung send stays hung

@@ -369,6 +369,9 @@ func cmdConfig(_ context.Context, e env, args []string) error {
 		return err
 	}
 	io.WriteString(e.stdout, cfg.Redacted())
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
 	if unknown := config.UnknownEnv(os.Environ()); len(unknown) > 0 {
 		fmt.Fprintf(e.stderr, "warning: unknown variables (typo?): %s\n", strings.Join(unknown, ", "))
 	}

@@ -100,8 +100,7 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 		SubscriptionDefaults: bot.FeedPlan{Interval: cfg.Interval.D(), DeliverNewest: cfg.DeliverNewest, RespectTTL: cfg.RespectTTL},
 	}
 	a.outbox = &bot.Outbox{
-		Store: st, Publishers: pubs, Channels: chans, Owner: owner,
-		MaxAttempts: cfg.Outbox.MaxAttempts, Batch: cfg.Outbox.Batch,
+		Store: st, Publishers: pubs, Channels: chans, Owner: owner, MaxAttempts: cfg.Outbox.MaxAttempts,
 		Logger: log, Observer: a.metrics, Alerts: a.alerts,
 	}
 	a.buildPush(fetcher, pubs, chans)
@@ -181,6 +180,9 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 		return err
 	}
 	log := newLogger(cfg, e.stderr)
+	for _, w := range cfg.Warnings {
+		log.Warn("config_deprecated_key", slog.String("warning", w))
+	}
 	a, err := buildApp(ctx, cfg, e, log)
 	if err != nil {
 		return err
