@@ -2,11 +2,14 @@ package bot
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -400,10 +403,27 @@ func planActions(is *Issue, want []Post, ch Channel, rows []Delivery) []action {
 	for _, p := range want {
 		wanted[p.Key] = true
 	}
+	// A pre-0003 attempt at an item that had no link of its own (0003 keyed
+	// it "legacy:roundup:N") is the attempt at the post of the item now at
+	// N, when that post has no delivery yet: the post is published looking
+	// for the old key first, and only then is the old row forgotten.
+	adopted := map[string]*Delivery{} // post key → legacy row
+	adoptedRow := map[*Delivery]bool{}
+	for i := range rows {
+		d := &rows[i]
+		if !legacyInFlight(d) || !strings.HasPrefix(d.Key, "legacy:") {
+			continue
+		}
+		for _, p := range want {
+			if p.Part == PartRoundup && p.Item == d.Item && byKey[p.Key] == nil && adopted[p.Key] == nil {
+				adopted[p.Key], adoptedRow[d] = d, true
+			}
+		}
+	}
 	var acts []action
 	for i := len(rows) - 1; i >= 0; i-- {
 		d := &rows[i]
-		if wanted[d.Key] || d.State == StateRemoved {
+		if wanted[d.Key] || d.State == StateRemoved || adoptedRow[d] {
 			continue
 		}
 		a := action{post: Post{Issue: is, Part: d.Part, Item: d.Item, Key: d.Key}, seq: d.Seq, row: d}
@@ -422,6 +442,11 @@ func planActions(is *Issue, want []Post, ch Channel, rows []Delivery) []action {
 		d := byKey[p.Key]
 		a := action{post: p, seq: seq, hash: h, row: d}
 		switch {
+		case d == nil && adopted[p.Key] != nil:
+			l := adopted[p.Key]
+			a.kind, a.retry, a.row = actPublish, true, l
+			acts = append(acts, a, action{kind: actForget, post: Post{Issue: is, Part: l.Part, Item: l.Item, Key: l.Key}, seq: l.Seq, row: l})
+			continue
 		case d == nil:
 			a.kind = actPublish
 		case d.State == StatePending:
@@ -516,12 +541,20 @@ func (o *Outbox) reconcile(ctx, sendCtx context.Context, ch Channel, t Target, r
 				d.TryHash = a.hash
 			}
 		}
+		key := deliveryKey(is, ch.ID, a.post.Key)
+		if a.kind == actPublish && legacyInFlight(a.row) {
+			// Keep the marks of a pre-0003 attempt until the post is sent,
+			// so that every retry looks for the key it went out with.
+			d.TryHash, d.Item = "", a.row.Item
+			key = legacyDeliveryKey(is, ch.ID, a.row.Part, a.row.Item)
+			alog = alog.With(slog.Bool("legacy_key", true))
+		}
 		d, err := o.Store.StartDelivery(rctx, d, a.reset)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("bot: record attempt at %s in %s: %w", a.post.Key, ch.ID, err)
 		}
 		alog = alog.With(slog.Int64("delivery", d.ID), slog.Int("attempt", d.Attempts))
-		msg := Message{Key: deliveryKey(is, ch.ID, a.post.Key), Channel: ch, Post: a.post, ParentRef: parent,
+		msg := Message{Key: key, Channel: ch, Post: a.post, ParentRef: parent,
 			Retry: a.kind == actPublish && (a.retry || d.Attempts > 1)}
 		if a.post.Part == PartLead || sharing {
 			msg.ParentRef = "" // a shared story stands alone, in no thread
@@ -619,6 +652,30 @@ func (o *Outbox) sharedSince(ctx context.Context, ch Channel, issueID int64, see
 		return fmt.Errorf("bot: look again at the shares of issue %d into %s: %w", issueID, ch.ID, err)
 	}
 	return nil
+}
+
+// legacyInFlight reports whether d is a roundup post attempted before
+// migration 0003 and never confirmed. Its idempotency key then followed
+// the item's position (legacyDeliveryKey), not its identity (PostKey), so
+// a message that attempt made carries the old key and only a lookup of
+// the old key finds it. 0003 keeps such a row's attempts and item index
+// and clears its content hash (TryHash), which every later attempt sets:
+// attempted, unconfirmed and without a hash means from before 0003. The
+// reconciler keeps the hash empty and the index until the post is sent.
+// (`digestbot retry` of such a post sets its attempts to 0 and so loses
+// the mark: its retry looks for the new key.)
+func legacyInFlight(d *Delivery) bool {
+	return d != nil && d.Part == PartRoundup && d.Ref == "" && d.TryHash == "" && d.Attempts > 0 &&
+		(d.State == StatePending || d.State == StateFailed)
+}
+
+// legacyDeliveryKey is the idempotency key of a post before post keys
+// (migration 0003): by part and position. deliveryKey still gives it for
+// a lead or a combined roundup (item 0).
+func legacyDeliveryKey(is *Issue, channel string, part Part, item int) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d", is.Feed, is.GUID, channel, part, item)
+	return "dg" + hex.EncodeToString(h.Sum(nil))[:22]
 }
 
 func (o *Outbox) jitter(d time.Duration) time.Duration {
