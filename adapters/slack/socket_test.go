@@ -19,10 +19,10 @@ import (
 
 const testAppToken = "xapp-1-A1-123-appsecret"
 
-// TestSocketModeEndToEnd runs RunSocketMode against a slacktest server that
-// serves apps.connections.open and a Socket Mode websocket: it sends a slash
-// command envelope and reads the ack the client sends back.
-func TestSocketModeEndToEnd(t *testing.T) {
+// socketServer is a slacktest server that serves apps.connections.open
+// and a Socket Mode websocket: it sends envelope once connected and passes
+// on the acks the client sends back.
+func socketServer(t *testing.T, envelope map[string]any) (*slacktest.Server, <-chan map[string]any) {
 	acks := make(chan map[string]any, 4)
 	var srv *slacktest.Server
 	srv = slacktest.NewTestServer(func(c slacktest.Customize) {
@@ -38,17 +38,8 @@ func TestSocketModeEndToEnd(t *testing.T) {
 				t.Errorf("write hello: %v", err)
 				return
 			}
-			cmd := map[string]any{
-				"envelope_id": "env-1",
-				"type":        "slash_commands",
-				"payload": map[string]any{
-					"command": "/digest", "text": "latest", "user_id": "U0USER", "channel_id": "C0CHAN",
-					"response_url": "https://hooks.slack.com/commands/T1/1/abc",
-				},
-				"accepts_response_payload": true,
-			}
-			if err := conn.WriteJSON(cmd); err != nil {
-				t.Errorf("write command: %v", err)
+			if err := conn.WriteJSON(envelope); err != nil {
+				t.Errorf("write envelope: %v", err)
 				return
 			}
 			for {
@@ -61,18 +52,38 @@ func TestSocketModeEndToEnd(t *testing.T) {
 		}))
 	})
 	srv.Start()
-	defer srv.Stop()
+	t.Cleanup(srv.Stop)
+	return srv, acks
+}
 
+// runSocket runs RunSocketMode against srv until the test ends.
+func runSocket(t *testing.T, srv *slacktest.Server, o SocketModeOptions) (done <-chan error, stop func()) {
 	c, err := New(Options{Token: testToken, APIURL: srv.GetAPIURL()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan bot.Command, 1)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		done <- c.RunSocketMode(ctx, SocketModeOptions{AppToken: testAppToken, Handler: replyHandler(got), InlineWait: time.Minute})
-	}()
+	ch := make(chan error, 1)
+	o.AppToken = testAppToken
+	go func() { ch <- c.RunSocketMode(ctx, o) }()
+	return ch, cancel
+}
+
+// TestSocketModeEndToEnd runs RunSocketMode against a slacktest server that
+// serves apps.connections.open and a Socket Mode websocket: it sends a slash
+// command envelope and reads the ack the client sends back.
+func TestSocketModeEndToEnd(t *testing.T) {
+	srv, acks := socketServer(t, map[string]any{
+		"envelope_id": "env-1",
+		"type":        "slash_commands",
+		"payload": map[string]any{
+			"command": "/digest", "text": "latest", "user_id": "U0USER", "channel_id": "C0CHAN",
+			"response_url": "https://hooks.slack.com/commands/T1/1/abc",
+		},
+		"accepts_response_payload": true,
+	})
+	got := make(chan bot.Command, 1)
+	done, cancel := runSocket(t, srv, SocketModeOptions{Handler: replyHandler(got), InlineWait: time.Minute})
 
 	select {
 	case cmd := <-got:
@@ -90,6 +101,37 @@ func TestSocketModeEndToEnd(t *testing.T) {
 	if payload["response_type"] != "ephemeral" || payload["blocks"] == nil || !strings.Contains(payload["text"].(string), "Latest issue") {
 		t.Errorf("ack payload = %v", payload)
 	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunSocketMode after cancel: %v", err)
+	}
+}
+
+// TestSocketModeSharePress: a Share button press arrives as an interactive
+// envelope; the client acknowledges it empty, the handler gets the share
+// command and the presser's answer goes to response_url.
+func TestSocketModeSharePress(t *testing.T) {
+	sink, posted := responseSink(t)
+	var payload map[string]any
+	if err := json.Unmarshal([]byte(pressPayload(bot.ShareActionID, "42.3", sink.URL+"/actions/T1/1/abc")), &payload); err != nil {
+		t.Fatal(err)
+	}
+	srv, acks := socketServer(t, map[string]any{"envelope_id": "env-press", "type": "interactive", "payload": payload, "accepts_response_payload": false})
+	got := make(chan bot.Command, 1)
+	done, cancel := runSocket(t, srv, SocketModeOptions{Handler: shareAnswer(got), InlineWait: time.Minute,
+		ResponseClient: sink.Client(), AllowResponseURL: allowHost(sink)})
+	select {
+	case cmd := <-got:
+		if cmd != wantShare {
+			t.Errorf("command = %+v, want %+v", cmd, wantShare)
+		}
+	case err := <-done:
+		t.Fatalf("RunSocketMode returned early: %v", err)
+	}
+	if ack := <-acks; ack["envelope_id"] != "env-press" || ack["payload"] != nil {
+		t.Errorf("ack = %v, want env-press with no payload", ack)
+	}
+	checkPressAnswer(t, <-posted)
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("RunSocketMode after cancel: %v", err)
