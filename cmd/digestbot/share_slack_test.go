@@ -92,7 +92,7 @@ func TestSlackShareButtonEndToEnd(t *testing.T) {
 
 	// The private answer to /digest latest carries the lead's Share button.
 	code, body := post("/slack/commands", url.Values{"command": {"/digest"}, "text": {"latest"}, "user_id": {user},
-		"channel_id": {postsCh}, "response_url": {"https://hooks.slack.com/commands/T1/1/x"}}, secret)
+		"channel_id": {postsCh}, "response_url": {"https://hooks.example.invalid/commands/T1/1/x"}}, secret)
 	var answer struct {
 		ResponseType string `json:"response_type"`
 		Blocks       []struct {
@@ -125,7 +125,7 @@ func TestSlackShareButtonEndToEnd(t *testing.T) {
 			"type": "block_actions", "user": map[string]any{"id": user, "username": "ann"},
 			"channel":      map[string]any{"id": postsCh},
 			"container":    map[string]any{"type": "message", "channel_id": postsCh, "is_ephemeral": true},
-			"response_url": "https://hooks.slack.com/actions/T1/1/x",
+			"response_url": "https://hooks.example.invalid/actions/T1/1/x", // refused: no test reaches the internet
 			"actions":      []map[string]any{{"action_id": bot.ShareActionID, "block_id": "b", "type": "button", "value": actionValue}},
 		})
 		return url.Values{"payload": {string(p)}}
@@ -136,8 +136,9 @@ func TestSlackShareButtonEndToEnd(t *testing.T) {
 	if code, body := post("/slack/interactions", pressForm(value), secret); code != 200 || len(body) != 0 {
 		t.Fatalf("press: %d %q, want 200 and nothing", code, body)
 	}
-	// The answer goes to response_url (not reachable here); the share is
-	// recorded before it.
+	// The presser's answer would go to response_url, refused here (not a
+	// Slack host); the share is recorded before it. Shutting down waits for
+	// the press's handler.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
