@@ -1,221 +1,63 @@
 package sqlite
 
 import (
-	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io/fs"
 	"path/filepath"
-	"slices"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"digestbot/bot"
 	"digestbot/bot/migrate"
+	"digestbot/bot/storetest"
 )
 
-// upgradePlatform is a chat platform for the upgrade test: messages by
-// idempotency key, found again by a retry (as Slack's metadata and
-// Discord's marker are).
-type upgradePlatform struct {
-	msgs  map[string]string // key → ref
-	posts []string          // "channel post-key" of every message made
-	lose  map[string]bool   // keys whose next post is made but its answer lost
-	other int               // edits and deletes: none expected
-}
-
-func (p *upgradePlatform) Publish(_ context.Context, m bot.Message) (string, error) {
-	if ref, ok := p.msgs[m.Key]; ok && m.Retry {
-		return ref, nil
-	}
-	ref := fmt.Sprintf("m%d", len(p.msgs)+1)
-	p.msgs[m.Key] = ref
-	p.posts = append(p.posts, m.Channel.ID+" "+m.Post.Key)
-	if p.lose[m.Key] {
-		delete(p.lose, m.Key)
-		return "", errors.New("connection reset")
-	}
-	return ref, nil
-}
-
-func (p *upgradePlatform) Edit(context.Context, bot.Message, string) error {
-	p.other++
-	return nil
-}
-
-func (p *upgradePlatform) Delete(context.Context, bot.Message, string) error {
-	p.other++
-	return nil
-}
-
-// key0002 is the idempotency key a 0002-era digestbot gave a post: by
-// part and position.
-func key0002(is *bot.Issue, channel string, part bot.Part, item int) string {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%d", is.Feed, is.GUID, channel, part, item)
-	return "dg" + hex.EncodeToString(h.Sum(nil))[:22]
-}
-
-// migrationsUpTo returns the migrations numbered up to v.
-func migrationsUpTo(t *testing.T, v int) fs.FS {
-	ms, err := migrate.Load(migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := fstest.MapFS{}
-	for _, m := range ms {
-		if m.Version <= v {
-			out[m.Name] = &fstest.MapFile{Data: []byte(m.SQL)}
-		}
-	}
-	return out
-}
-
-// TestUpgradeInFlightRoundupFoundByOldKey upgrades a database of the 0002
-// era holding roundup posts attempted and not confirmed. Their messages,
-// if any, carry the key of the item's position (0003 made keys follow the
-// item's link): the retry after the upgrade must look for that key, and
-// keep looking for it when the first retry's answer is lost too.
+// TestUpgradeInFlightRoundupFoundByOldKey upgrades a 0002-era file holding
+// roundup posts in flight (storetest.UpgradeInFlight).
 func TestUpgradeInFlightRoundupFoundByOldKey(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	story := func(text, link string) bot.Story {
-		return bot.Story{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: text, URL: link}}}}, URL: link, Links: []string{link}}
-	}
-	is := &bot.Issue{Feed: "https://digest.example.org/rss/", GUID: "g-41", Newsletter: "Digest", Title: "Issue 41",
-		Link: "https://digest.example.org/41/", Published: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Split: true,
-		Lead: story("The lead story of issue 41.", "https://digest.example.org/41/"),
-		Roundup: []bot.Story{
-			story("Item one.", "https://one.example.com/a"),
-			story("Item two.", "https://two.example.com/b"),
-			story("Item three.", "https://three.example.com/c"),
-			{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: "Item four, without a link."}}}}},
-		}}
-
-	// The 0002-era database: migrations 0001 and 0002, the issue, and in
-	// channels "team" and "other" the lead and item 0 sent, items 1 and 3
-	// attempted once and never confirmed, item 2 queued. In "team" the
-	// attempts reached the platform (the process died before recording
-	// them); in "other" they did not. Item 3 has no link: 0003 keys its
-	// row by position ("legacy:roundup:3").
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := db.BeginTx(bg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate.Run(bg, migrateTx{tx}, dialect, migrationsUpTo(t, 2), nil); err != nil {
-		t.Fatal(err)
-	}
-	now := dbTime(time.Now())
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := tx.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec(`INSERT INTO issues (id, feed, guid, newsletter, title, link, published, split, hash, created, updated)
-		VALUES (1, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`, is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, dbTime(is.Published), is.Hash(), now, now)
-	for i, st := range append([]bot.Story{is.Lead}, is.Roundup...) {
-		part, item := "roundup", i-1
-		if i == 0 {
-			part, item = "lead", 0
-		}
-		rich, _ := json.Marshal(st)
-		exec(`INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, ?, ?, ?, ?, ?)`, part, item, st.Text(), string(rich), st.URL)
-	}
-	platform := &upgradePlatform{msgs: map[string]string{}, lose: map[string]bool{}}
-	for _, ch := range []string{"team", "other"} {
-		deliver := func(part bot.Part, item, seq int, state string, attempts int) {
-			ref := ""
-			if state == "sent" {
-				ref = platform.Publishing(key0002(is, ch, part, item))
-			}
-			exec(`INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash, created, updated)
-				VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, ch, string(part), item, seq, state, ref, attempts, is.Hash(), now, now)
-		}
-		deliver(bot.PartLead, 0, 0, "sent", 0)
-		deliver(bot.PartRoundup, 0, 1, "sent", 0)
-		deliver(bot.PartRoundup, 1, 2, "pending", 1)
-		deliver(bot.PartRoundup, 2, 3, "pending", 0)
-		deliver(bot.PartRoundup, 3, 4, "pending", 2)
-	}
-	// The attempts that reached the platform.
-	platform.Publishing(key0002(is, "team", bot.PartRoundup, 1))
-	platform.Publishing(key0002(is, "team", bot.PartRoundup, 3))
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	platform.posts = nil
-
-	// Upgrade, then deliver. In "other", the first retries of items 1 and 3
-	// are made but their answers lost: the next retries must find them.
-	s, err := Open(bg, path, nil)
-	if err != nil {
-		t.Fatalf("Open (upgrade from 0002): %v", err)
-	}
-	defer s.Close()
-	platform.lose[key0002(is, "other", bot.PartRoundup, 1)] = true
-	platform.lose[key0002(is, "other", bot.PartRoundup, 3)] = true
-	clock := time.Now()
-	o := &bot.Outbox{Store: s, Publishers: map[string]bot.Publisher{"fake": platform}, Owner: "r1",
-		Channels: []bot.Channel{{ID: "team", Platform: "fake", Target: "T", Layout: bot.LayoutSeparate},
-			{ID: "other", Platform: "fake", Target: "O", Layout: bot.LayoutSeparate}},
-		Now: func() time.Time { return clock }, Jitter: func(time.Duration) time.Duration { return 0 }}
-	for range 3 { // a lost answer in "other" waits for its retry
-		if _, err := o.SendDue(bg); err != nil {
+	storetest.UpgradeInFlight(t, func(t *testing.T, is *bot.Issue, rows []storetest.Legacy0002Row) bot.Store {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
 			t.Fatal(err)
 		}
-		clock = clock.Add(time.Hour) // past the retry's backoff
-	}
-
-	// Items 1 and 3 once per channel: found in "team", posted once in
-	// "other"; item 2 posted in both; nothing edited or deleted.
-	item3 := bot.PostKey(is, bot.PartRoundup, 3)
-	want := []string{"team r:https://three.example.com/c", "other r:https://two.example.com/b", "other r:https://three.example.com/c", "other " + item3}
-	slices.Sort(want)
-	got := slices.Sorted(slices.Values(platform.posts))
-	if !slices.Equal(got, want) {
-		t.Errorf("posts after the upgrade = %q, want %q (item 1 of team was already on the platform)", got, want)
-	}
-	if platform.other != 0 {
-		t.Errorf("%d edits or deletes, want none", platform.other)
-	}
-	ds, err := s.Deliveries(bg, 100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range ds {
-		want := bot.StateSent
-		if d.Key == "legacy:roundup:3" {
-			want = bot.StateRemoved // its post's own delivery took over
+		tx, err := db.BeginTx(bg, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if d.State != want {
-			t.Errorf("delivery %s %s is %s (%s), want %s", d.Channel, d.Key, d.State, d.LastError, want)
+		if err := migrate.Run(bg, migrateTx{tx}, dialect, storetest.MigrationsUpTo(t, migrations(), 2), nil); err != nil {
+			t.Fatal(err)
 		}
-		for item, key := range map[int]string{1: "r:https://two.example.com/b", 3: item3} {
-			if d.Channel == "team" && d.Key == key && d.Ref != platform.msgs[key0002(is, "team", bot.PartRoundup, item)] {
-				t.Errorf("team's item %d has ref %q, want the message the 0002-era attempt made", item, d.Ref)
+		exec := func(q string, args ...any) {
+			t.Helper()
+			if _, err := tx.Exec(q, args...); err != nil {
+				t.Fatalf("%s: %v", q, err)
 			}
 		}
-	}
-	ts, err := s.Targets(bg, "", 10)
-	if err != nil || len(ts) != 0 {
-		t.Errorf("targets left dirty: %v, %v", ts, err)
-	}
-}
-
-// Publishing records a message made under key (by the 0002-era bot) and
-// returns its ref.
-func (p *upgradePlatform) Publishing(key string) string {
-	ref := fmt.Sprintf("m%d", len(p.msgs)+1)
-	p.msgs[key] = ref
-	return ref
+		now := dbTime(time.Now())
+		exec(`INSERT INTO issues (id, feed, guid, newsletter, title, link, published, split, hash, created, updated)
+			VALUES (1, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`, is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, dbTime(is.Published), is.Hash(), now, now)
+		for i, st := range append([]bot.Story{is.Lead}, is.Roundup...) {
+			part, item := "roundup", i-1
+			if i == 0 {
+				part, item = "lead", 0
+			}
+			rich, _ := json.Marshal(st)
+			exec(`INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, ?, ?, ?, ?, ?)`, part, item, st.Text(), string(rich), st.URL)
+		}
+		for _, r := range rows {
+			exec(`INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash, created, updated)
+				VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Channel, string(r.Part), r.Item, r.Seq, r.State, r.Ref, r.Attempts, r.IssueHash, now, now)
+		}
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		s, err := Open(bg, path, nil)
+		if err != nil {
+			t.Fatalf("Open (upgrade from 0002): %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }
