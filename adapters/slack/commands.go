@@ -102,29 +102,8 @@ var (
 )
 
 func (h *CommandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read request", http.StatusBadRequest)
-		return
-	}
-	if err := h.verify(r.Header, body); err != nil {
-		h.log.Warn("slack_command_refused", slog.Any("error", err), slog.String("remote_addr", r.RemoteAddr))
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
-		return
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		http.Error(w, "malformed form body", http.StatusBadRequest)
+	form, ok := h.readSigned(w, r, "slack_command_refused")
+	if !ok {
 		return
 	}
 	if form.Get("ssl_check") == "1" {
@@ -146,6 +125,40 @@ func (h *CommandHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.log.Debug("slack_command", slog.String("command", cmd.Name), slog.String("user", cmd.User), slog.String("channel", cmd.Channel))
 	// The handler outlives this request when it is slow.
 	_ = h.d.replies.Serve(r.Context(), cmd, httpTransport{followUp: followUp{d: h.d, url: sc.ResponseURL}, w: w})
+}
+
+// readSigned reads a signed form request from Slack, as both endpoints
+// take them: POST only, at most maxCommandBody bytes, the signature
+// verified (window, replays) before anything else is looked at, then the
+// form parsed. When ok is false the response has been written (405, 413,
+// 400, or 401 logged as refused).
+func (h *CommandHandler) readSigned(w http.ResponseWriter, r *http.Request, refused string) (form url.Values, ok bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return nil, false
+	}
+	body, err := readBody(w, r)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return nil, false
+		}
+		http.Error(w, "cannot read request", http.StatusBadRequest)
+		return nil, false
+	}
+	if err := h.verify(r.Header, body); err != nil {
+		h.log.Warn(refused, slog.Any("error", err), slog.String("remote_addr", r.RemoteAddr))
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return nil, false
+	}
+	form, err = url.ParseQuery(string(body))
+	if err != nil {
+		http.Error(w, "malformed form body", http.StatusBadRequest)
+		return nil, false
+	}
+	return form, true
 }
 
 // httpTransport answers a slash command over its HTTP request: inline in

@@ -3,10 +3,8 @@ package slack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 
 	"github.com/slack-go/slack"
 
@@ -26,29 +24,8 @@ type interactionHandler struct{ h *CommandHandler }
 
 func (ih interactionHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := ih.h
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", http.MethodPost)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	body, err := readBody(w, r)
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-			return
-		}
-		http.Error(w, "cannot read request", http.StatusBadRequest)
-		return
-	}
-	if err := h.verify(r.Header, body); err != nil {
-		h.log.Warn("slack_interaction_refused", slog.Any("error", err), slog.String("remote_addr", r.RemoteAddr))
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
-		return
-	}
-	form, err := url.ParseQuery(string(body))
-	if err != nil {
-		http.Error(w, "malformed form body", http.StatusBadRequest)
+	form, ok := h.readSigned(w, r, "slack_interaction_refused")
+	if !ok {
 		return
 	}
 	raw := form.Get("payload")

@@ -74,20 +74,7 @@ func TestSlackShareButtonEndToEnd(t *testing.T) {
 	go srv.Serve(ln)
 	base := "http://" + ln.Addr().String()
 	post := func(path string, form url.Values, signWith string) (int, []byte) {
-		t.Helper()
-		body := []byte(form.Encode())
-		req, _ := http.NewRequest("POST", base+path, bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		req.Header.Set("X-Slack-Request-Timestamp", ts)
-		req.Header.Set("X-Slack-Signature", slack.Sign(signWith, ts, body))
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
+		return slackPost(t, base+path, signWith, form)
 	}
 
 	// The private answer to /digest latest carries the lead's Share button.
@@ -165,4 +152,25 @@ func TestSlackShareButtonEndToEnd(t *testing.T) {
 	if !strings.Contains(shared, "Issue one") {
 		t.Errorf("shared post is not issue one's lead: %s", shared)
 	}
+}
+
+// slackPost posts form to u as Slack does, signed with secret ("" for no
+// signature), and returns the status and body of the answer.
+func slackPost(t *testing.T, u, secret string, form url.Values) (int, []byte) {
+	t.Helper()
+	body := []byte(form.Encode())
+	req, _ := http.NewRequest("POST", u, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	req.Header.Set("X-Slack-Request-Timestamp", ts)
+	if secret != "" {
+		req.Header.Set("X-Slack-Signature", slack.Sign(secret, ts, body))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
 }
