@@ -1,25 +1,181 @@
 package discord
 
 import (
+	"context"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 )
 
-// TestGlobalLimitSpreadsBursts: at most 50 requests start in any second,
-// whatever their routes, so 50 channels bursting together meet no global
-// 429.
-func TestGlobalLimitSpreadsBursts(t *testing.T) {
-	l := newLimiter()
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := range 50 {
-		if d := l.wait("POST channels/"+string(rune('a'+i%26))+"/messages", now); d != 0 {
-			t.Fatalf("request %d waits %v, want none (50 a second are allowed)", i+1, d)
+// overLimit returns the first arrival time that is the limit+1-th inside
+// one window (a sliding window, the strictest count), or false.
+func overLimit(arrivals []time.Time, limit int, window time.Duration) (time.Time, bool) {
+	a := slices.Clone(arrivals)
+	slices.SortFunc(a, func(x, y time.Time) int { return x.Compare(y) })
+	for i := limit; i < len(a); i++ {
+		if a[i].Sub(a[i-limit]) < window {
+			return a[i], true
 		}
 	}
-	if d := l.wait("POST channels/z/messages", now.Add(300*time.Millisecond)); d != 700*time.Millisecond {
-		t.Errorf("51st request waits %v, want 700ms (until the first leaves the window)", d)
+	return time.Time{}, false
+}
+
+// TestGlobalGateAbsorbsNetworkDelays: 100 channels all wanting to send at
+// once, each request delayed on its way to Discord and back by up to 40 ms
+// at random. Discord, counting in a sliding window, never sees more than 50
+// requests in a second, and the gate still lets through nearly 50 a second.
+// (Pacing by send times alone, 50 a second, sees 429s here.)
+func TestGlobalGateAbsorbsNetworkDelays(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 13))
+	g := newGate(globalLimit, globalWindow)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 2000
+	var arrivals []time.Time
+	var last time.Time
+	for range n {
+		tk, prev := g.take()
+		sent := t0 // everyone is ready at once: only the gate spaces them
+		if prev != nil {
+			at, settled := g.permitAt(prev)
+			if !settled {
+				t.Fatal("the predecessor of a ticket is not settled in a sequential run")
+			}
+			sent = maxTime(sent, at)
+		}
+		tk.start(sent)
+		arrive := sent.Add(time.Duration(rng.Int64N(int64(40 * time.Millisecond))))
+		answer := arrive.Add(time.Duration(rng.Int64N(int64(40 * time.Millisecond))))
+		tk.finish(answer)
+		arrivals = append(arrivals, arrive)
+		last = maxTime(last, arrive)
 	}
-	if d := l.wait("POST channels/y/messages", now.Add(2*time.Second)); d != 0 {
-		t.Errorf("a request two seconds later waits %v, want none", d)
+	if at, over := overLimit(arrivals, globalLimit, globalWindow); over {
+		t.Fatalf("Discord saw more than %d requests in the second before %v", globalLimit, at.Sub(t0))
+	}
+	// Each of the 50 lanes runs at one request per second plus a round
+	// trip (40 ms on average here): n requests take about n/50 * 1.04 s.
+	rate := float64(n-globalLimit) / last.Sub(t0).Seconds()
+	if rate < 0.94*globalLimit {
+		t.Errorf("%.1f requests a second got through, want nearly %d", rate, globalLimit)
+	}
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// TestGlobalGateWaitsForTheAnswer: a ticket whose predecessor has been
+// sent but not answered waits for the answer, then one window more.
+func TestGlobalGateWaitsForTheAnswer(t *testing.T) {
+	g := newGate(1, time.Second)
+	clock := newClock()
+	t0 := clock.Now()
+	first, _ := g.take()
+	first.start(t0)
+	second, prev := g.take()
+	if prev != first {
+		t.Fatal("the second ticket does not take over the first one's permit")
+	}
+	sleeping := make(chan struct{})
+	var once sync.Once
+	sleep := func(ctx context.Context, d time.Duration) error {
+		if d == time.Second+globalGrace { // waiting for the answer
+			once.Do(func() { close(sleeping) })
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return clock.Sleep(ctx, d)
+	}
+	done := make(chan error)
+	go func() { done <- g.await(context.Background(), prev, clock.Now, sleep) }()
+	<-sleeping
+	first.finish(t0.Add(30 * time.Millisecond))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.Now().Sub(t0); got != 1030*time.Millisecond {
+		t.Errorf("the second request went out %v after the first, want 1.03s (its answer plus a second)", got)
+	}
+	second.abandon()
+}
+
+// TestGlobalGateHungRequest: a request with no answer holds its permit
+// only globalGrace past the window, not until the HTTP timeout.
+func TestGlobalGateHungRequest(t *testing.T) {
+	g := newGate(1, time.Second)
+	clock := newClock()
+	t0 := clock.Now()
+	first, _ := g.take()
+	first.start(t0)
+	_, prev := g.take()
+	if err := g.await(context.Background(), prev, clock.Now, clock.Sleep); err != nil {
+		t.Fatal(err)
+	}
+	if got := clock.Now().Sub(t0); got != time.Second+globalGrace {
+		t.Errorf("waited %v for a hung request, want %v", got, time.Second+globalGrace)
+	}
+}
+
+// TestGlobalGateAbandonedTicket: a request never sent (its context ended)
+// passes its permit on at once.
+func TestGlobalGateAbandonedTicket(t *testing.T) {
+	g := newGate(1, time.Second)
+	clock := newClock()
+	first, _ := g.take()
+	first.abandon()
+	_, prev := g.take()
+	if err := g.await(context.Background(), prev, clock.Now, clock.Sleep); err != nil {
+		t.Fatal(err)
+	}
+	if s := clock.Sleeps(); len(s) != 0 {
+		t.Errorf("waited %v behind a request never sent", s)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	third, _ := g.take()
+	third.start(clock.Now())
+	_, prev = g.take()
+	if err := g.await(ctx, prev, clock.Now, clock.Sleep); err == nil {
+		t.Error("await with an ended context succeeded")
+	}
+}
+
+// TestGlobalLimitSpreadsBursts: 120 requests on routes without buckets, at
+// once: 50 go out, the next 50 a second after the first ones' answers, and
+// Discord never counts more than 50 in a second.
+func TestGlobalLimitSpreadsBursts(t *testing.T) {
+	clock := newClock()
+	var mu sync.Mutex
+	var arrivals []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, clock.Now())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	r, err := newRest(srv.URL+"/api/v10/", testToken, nil, clock.Now, clock.Sleep, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := clock.Now()
+	for i := range 120 {
+		if err := r.do(context.Background(), call{method: "GET", path: "users/@me", auth: true, what: "request " + string(rune('0'+i%10))}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := clock.Sleeps(), []time.Duration{time.Second, time.Second}; !slices.Equal(got, want) {
+		t.Errorf("sleeps = %v, want %v", got, want)
+	}
+	if at, over := overLimit(arrivals, globalLimit, globalWindow); over {
+		t.Errorf("more than %d requests in the second before %v", globalLimit, at.Sub(t0))
 	}
 }

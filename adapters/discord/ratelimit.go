@@ -9,23 +9,23 @@ import (
 )
 
 // limiter remembers Discord's rate-limit buckets from the X-RateLimit-*
-// headers so that a request which would surely be refused waits first, and
-// remembers global limits announced by 429s. Waiting itself is the
-// caller's, on the injectable clock.
+// headers so that a request which would surely be refused waits first,
+// remembers global limits announced by 429s, and keeps the global limit of
+// 50 requests a second (gate). Waiting itself is the caller's, on the
+// injectable clock.
 type limiter struct {
 	mu      sync.Mutex
 	routes  map[string]string // route -> bucket key, once Discord named the bucket
 	buckets map[string]bucket
 	global  time.Time // no request at all before this
-	// recent are the start times of the last globalPerSecond requests:
-	// Discord allows 50 requests a second in all, and many channels
-	// bursting their 5-message buckets at once would otherwise meet
-	// global 429s.
-	recent []time.Time
+	gate    *gate     // at most globalLimit requests reach Discord in any globalWindow
 }
 
-// globalPerSecond is Discord's global limit for a bot.
-const globalPerSecond = 50
+// headerPrecision is added to every wait Discord announces: its
+// X-RateLimit-Reset-After and retry_after come in milliseconds, rounded, so
+// a wait of exactly what they say can end up to half a millisecond early
+// and meet a 429 (which costs a Retry-After wait and a place at the gate).
+const headerPrecision = time.Millisecond
 
 type bucket struct {
 	remaining int
@@ -33,7 +33,7 @@ type bucket struct {
 }
 
 func newLimiter() *limiter {
-	return &limiter{routes: map[string]string{}, buckets: map[string]bucket{}}
+	return &limiter{routes: map[string]string{}, buckets: map[string]bucket{}, gate: newGate(globalLimit, globalWindow)}
 }
 
 // key is the bucket a route belongs to: Discord's bucket hash plus the
@@ -45,7 +45,9 @@ func (l *limiter) key(route string) string {
 	return route
 }
 
-// wait returns how long to wait before sending on route.
+// wait returns how long to wait before sending on route: until the route's
+// bucket resets when it is empty, and until a global 429's Retry-After has
+// passed. It reserves nothing; the global limit is the gate's.
 func (l *limiter) wait(route string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -53,24 +55,7 @@ func (l *limiter) wait(route string, now time.Time) time.Duration {
 	if b, ok := l.buckets[l.key(route)]; ok && b.remaining <= 0 {
 		d = max(d, b.reset.Sub(now))
 	}
-	d = max(d, 0)
-	// Reserve a start time at or after the moment the bucket allows, with
-	// at most globalPerSecond starts in any second.
-	slot := now.Add(d)
-	if len(l.recent) == globalPerSecond {
-		if free := l.recent[0].Add(time.Second); free.After(slot) {
-			slot = free
-		}
-		l.recent = l.recent[1:]
-	}
-	i := len(l.recent)
-	for i > 0 && l.recent[i-1].After(slot) {
-		i--
-	}
-	l.recent = append(l.recent, time.Time{})
-	copy(l.recent[i+1:], l.recent[i:])
-	l.recent[i] = slot
-	return slot.Sub(now)
+	return max(d, 0)
 }
 
 // update records a response's X-RateLimit-Bucket, -Remaining and
@@ -82,9 +67,9 @@ func (l *limiter) update(route string, h http.Header, now time.Time) {
 	}
 	var reset time.Time
 	if after, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset-After"), 64); err == nil && after >= 0 {
-		reset = now.Add(time.Duration(after * float64(time.Second)))
+		reset = now.Add(time.Duration(after*float64(time.Second)) + headerPrecision)
 	} else if at, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset"), 64); err == nil {
-		reset = time.Unix(0, int64(at*float64(time.Second)))
+		reset = time.Unix(0, int64(at*float64(time.Second))).Add(headerPrecision)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"errors"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -38,21 +39,21 @@ func TestRateLimits(t *testing.T) {
 	}{
 		{
 			name: "429 then success", scripts: []scripted{limited("1.5", "false", 1)},
-			wantPosts: 2, wantSleeps: []time.Duration{1500 * time.Millisecond},
+			wantPosts: 2, wantSleeps: []time.Duration{1501 * time.Millisecond},
 		},
 		{
 			name: "global 429", scripts: []scripted{limited("0.25", "true", 1)},
-			wantPosts: 2, wantSleeps: []time.Duration{250 * time.Millisecond},
+			wantPosts: 2, wantSleeps: []time.Duration{251 * time.Millisecond},
 		},
 		{
 			name: "Retry-After header without body",
 			scripts: []scripted{{Method: "POST", Path: post, Status: 429,
 				Header: map[string]string{"Retry-After": "3", "X-RateLimit-Scope": "shared"}}},
-			wantPosts: 2, wantSleeps: []time.Duration{3 * time.Second},
+			wantPosts: 2, wantSleeps: []time.Duration{3001 * time.Millisecond},
 		},
 		{
 			name: "retries exhausted", maxRetries: 2, scripts: []scripted{limited("1", "false", 5)},
-			wantPosts: 3, wantSleeps: []time.Duration{time.Second, time.Second},
+			wantPosts: 3, wantSleeps: []time.Duration{1001 * time.Millisecond, 1001 * time.Millisecond},
 			wantErr: func(err error) bool {
 				var rl *bot.RateLimitError
 				return errors.As(err, &rl) && rl.After == time.Second && !errors.Is(err, bot.ErrPermanent)
@@ -109,8 +110,8 @@ func TestGlobalLimitHoldsOtherRoutes(t *testing.T) {
 	}
 	// The 429 on GET channels/100 closed every route for 2s: one wait,
 	// then both the GET and the POST went through.
-	if got := env.clock.Sleeps(); !slices.Equal(got, []time.Duration{2 * time.Second}) {
-		t.Errorf("sleeps = %v, want [2s]", got)
+	if got := env.clock.Sleeps(); !slices.Equal(got, []time.Duration{2001 * time.Millisecond}) {
+		t.Errorf("sleeps = %v, want [2.001s]", got)
 	}
 	if env.c.rest.limits.wait("POST "+post, env.clock.Now().Add(-time.Second)) == 0 {
 		t.Error("the global limit was not recorded")
@@ -218,5 +219,25 @@ func TestRoutes(t *testing.T) {
 		if got := redactPath(tt.path); got != tt.redacted {
 			t.Errorf("redactPath(%s) = %q, want %q", tt.path, got, tt.redacted)
 		}
+	}
+}
+
+// TestBucketResetIsNotEarly: Discord rounds X-RateLimit-Reset-After to the
+// millisecond, so a bucket that resets in 999.4 ms says "0.999". The client
+// waits a millisecond more (not early, so no 429), and no more than that.
+func TestBucketResetIsNotEarly(t *testing.T) {
+	l := newLimiter()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h := http.Header{}
+	h.Set("X-RateLimit-Limit", "5")
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset-After", "0.999")
+	h.Set("X-RateLimit-Bucket", "msg")
+	l.update("POST "+post, h, now)
+	if d := l.wait("POST "+post, now); d != time.Second {
+		t.Errorf("waits %v for a bucket resetting in 0.999 s (rounded), want 1s", d)
+	}
+	if d := l.wait("POST channels/999/messages", now); d != 0 {
+		t.Errorf("another channel's bucket waits %v, want none", d)
 	}
 }

@@ -25,8 +25,9 @@ const maxResponseBytes = 4 << 20
 const userAgent = "DiscordBot (https://github.com/bwmarrin/discordgo, 0.29) digestbot"
 
 // rest calls Discord's REST API: JSON in and out, the bot token when asked,
-// rate-limit buckets honoured before sending, 429s retried a bounded number
-// of times on the injectable clock, and errors that never carry a token.
+// rate-limit buckets and the global limit honoured before sending, 429s
+// retried a bounded number of times on the injectable clock, and errors
+// that never carry a token.
 //
 // discordgo's Session has its own REST client, but it sleeps with the real
 // clock, retries 429s without a context and puts full URLs (webhook tokens
@@ -78,11 +79,18 @@ func (r *rest) do(ctx context.Context, c call, out any) error {
 				return fmt.Errorf("discord: %s: waiting for rate limit: %w", c.what, err)
 			}
 		}
+		tk, prev := r.limits.gate.take()
+		if err := r.limits.gate.await(ctx, prev, r.now, r.sleep); err != nil {
+			tk.abandon()
+			return fmt.Errorf("discord: %s: waiting for the global rate limit: %w", c.what, err)
+		}
+		tk.start(r.now())
 		resp, body, err := r.send(ctx, c, payload)
+		now := r.now()
+		tk.finish(now)
 		if err != nil {
 			return fmt.Errorf("discord: %s: %w", c.what, err)
 		}
-		now := r.now()
 		r.limits.update(route, resp.Header, now)
 		switch {
 		case resp.StatusCode >= 200 && resp.StatusCode < 300:
@@ -94,14 +102,14 @@ func (r *rest) do(ctx context.Context, c call, out any) error {
 			return nil
 		case resp.StatusCode == http.StatusTooManyRequests:
 			after, global, scope := parse429(resp.Header, body)
-			r.limits.block(route, now.Add(after), global)
+			r.limits.block(route, now.Add(after+headerPrecision), global)
 			r.log.LogAttrs(ctx, slog.LevelWarn, "discord_rate_limited",
 				slog.String("route", redactPath(route)), slog.Duration("retry_after", after),
 				slog.Bool("global", global), slog.String("scope", scope), slog.Int("attempt", attempt))
 			if attempt >= r.retries || after > r.maxWait {
 				return &bot.RateLimitError{What: "discord: " + c.what, After: after}
 			}
-			if err := r.sleep(ctx, after); err != nil {
+			if err := r.sleep(ctx, after+headerPrecision); err != nil {
 				return fmt.Errorf("discord: %s: waiting for rate limit: %w", c.what, err)
 			}
 		default:
