@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"digestbot/bot"
 	"digestbot/config"
@@ -68,15 +67,7 @@ type progress struct {
 	shown bool
 }
 
-func newProgress(w io.Writer) *progress {
-	p := &progress{w: w}
-	if f, ok := w.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
-	}
-	return p
-}
+func newProgress(w io.Writer) *progress { return &progress{w: w, tty: isTerminal(w)} }
 
 func (p *progress) show(format string, args ...any) {
 	line := fmt.Sprintf(format, args...)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"regexp"
 	"strings"
 	"time"
 
@@ -76,18 +75,10 @@ func feedsExport(ctx context.Context, e env, args []string) error {
 	})
 }
 
-var (
-	slackChannelRe   = regexp.MustCompile(`^[CGD][A-Z0-9]{6,20}$`)
-	discordChannelRe = regexp.MustCompile(`^[0-9]{15,20}$`)
-)
-
 // parseChannel reads --channel: slack:C0123ABCD or discord:112233445566778899.
 func parseChannel(s string) (platform, target string, err error) {
 	platform, target, _ = strings.Cut(strings.TrimSpace(s), ":")
-	switch {
-	case platform == config.PlatformSlack && slackChannelRe.MatchString(target):
-	case platform == config.PlatformDiscord && discordChannelRe.MatchString(target):
-	default:
+	if !config.ValidTarget(platform, target) {
 		return "", "", fmt.Errorf("--channel %q: want slack:C0123ABCD (a Slack channel id) or discord:112233445566778899 (a Discord channel id)", s)
 	}
 	return platform, target, nil

@@ -72,7 +72,7 @@ func buildApp(ctx context.Context, cfg *config.Config, e env, log *slog.Logger) 
 		Finder:     fetcher,
 		Subscribed: func() { wakeUp(a.pollWake) },
 		Shared:     a.notify, // a story shared with a button: post it now
-		CanPost:    func(platform string) bool { return canPostByID(cfg, platform) },
+		CanPost:    cfg.CanPostByID,
 	}
 	a.service.Mux().Observe(a.metrics.Commanded)
 
@@ -116,18 +116,6 @@ func wakeUp(ch chan struct{}) {
 	case ch <- struct{}{}:
 	default:
 	}
-}
-
-// canPostByID reports whether the bot can post to any channel of a
-// platform by its id, as a subscription from chat needs: a bot token.
-func canPostByID(cfg *config.Config, platform string) bool {
-	switch platform {
-	case config.PlatformSlack:
-		return cfg.Slack.BotToken != ""
-	case config.PlatformDiscord:
-		return cfg.Discord.BotToken != ""
-	}
-	return false
 }
 
 // platformDeps is what every platform builder is given: a new chat
