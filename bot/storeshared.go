@@ -1,5 +1,7 @@
 package bot
 
+import "fmt"
+
 // Helpers the SQL stores share, so that a rule lives in one place; the
 // SQL itself stays in each store.
 
@@ -30,4 +32,19 @@ func ScanDeliveryCounts(rows Rows) (map[DeliveryState]int, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// RetryState is the state RetryDelivery gives a delivery in state, whose
+// message reference is ref: a failed post that was sent once (it has a
+// reference) is edited, so it becomes StateSent with its hash cleared;
+// one never sent becomes StatePending and is published. A delivery that
+// is not failed is an error naming its state.
+func RetryState(state DeliveryState, ref string) (DeliveryState, error) {
+	switch {
+	case state != StateFailed:
+		return "", fmt.Errorf("it is %s, not failed", state)
+	case ref != "":
+		return StateSent, nil
+	}
+	return StatePending, nil
 }

@@ -26,17 +26,15 @@ func (s *Store) RetryDelivery(ctx context.Context, id int64, now time.Time) erro
 			return bot.ErrNotFound
 		case err != nil:
 			return err
-		case state != string(bot.StateFailed):
-			return fmt.Errorf("it is %s, not failed", state)
 		}
-		next := string(bot.StatePending)
-		if ref != "" {
-			next = string(bot.StateSent) // sent once: edited, not published again
+		next, err := bot.RetryState(bot.DeliveryState(state), ref)
+		if err != nil {
+			return err
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE deliveries SET state = $2, sent_hash = '', claim_hash = '', attempts = 0, last_error = '',
 				next_attempt = $3, updated = now()
-			WHERE id = $1`, id, next, dbTime(now)); err != nil {
+			WHERE id = $1`, id, string(next), dbTime(now)); err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE issue_channels SET dirty = true, next_attempt = $3, updated = now()

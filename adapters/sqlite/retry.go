@@ -25,18 +25,15 @@ func (s *Store) RetryDelivery(ctx context.Context, id int64, now time.Time) erro
 			return bot.ErrNotFound
 		case err != nil:
 			return err
-		case state != string(bot.StateFailed):
-			return fmt.Errorf("it is %s, not failed", state)
 		}
-		// A post that was sent once is edited, one never sent is published.
-		next := string(bot.StatePending)
-		if ref != "" {
-			next = string(bot.StateSent)
+		next, err := bot.RetryState(bot.DeliveryState(state), ref)
+		if err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE deliveries SET state = ?, sent_hash = '', claim_hash = '', attempts = 0, last_error = '',
 				next_attempt = ?, updated = ?
-			WHERE id = ?`, next, dbTime(now), dbTime(time.Now()), id); err != nil {
+			WHERE id = ?`, string(next), dbTime(now), dbTime(time.Now()), id); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE issue_channels SET dirty = 1, next_attempt = 0, updated = ?
