@@ -96,31 +96,126 @@ func TestItemTitle(t *testing.T) {
 }
 
 func TestStoryRef(t *testing.T) {
-	for _, r := range []StoryRef{{IssueID: 12, Part: PartLead}, {IssueID: 9, Part: PartRoundup, Item: 0}, {IssueID: 1 << 40, Part: PartRoundup, Item: 31}} {
+	for _, r := range []StoryRef{{IssueID: 12, Part: PartLead}, {IssueID: 9, Part: PartRoundup, Item: 0}, {IssueID: 1 << 40, Part: PartRoundup, Item: 31},
+		{IssueID: 9, Part: PartRoundup, Item: 2, Check: "0a1b2c3d"}, {IssueID: 1<<63 - 1, Part: PartRoundup, Item: 10000, Check: "ffffffff"}} {
 		got, err := ParseStoryRef(r.String())
 		if err != nil || got != r {
 			t.Errorf("ParseStoryRef(%q) = %+v, %v; want %+v", r.String(), got, err, r)
 		}
 	}
-	for _, bad := range []string{"", "12", "0.lead", "-1.2", "12.-1", "12.x", "x.lead", "12.lead.3", "12.99999"} {
+	// The old two-part form, on buttons shown before checks, still parses.
+	if got, err := ParseStoryRef("7.3"); err != nil || got != (StoryRef{IssueID: 7, Part: PartRoundup, Item: 3}) {
+		t.Errorf("ParseStoryRef(7.3) = %+v, %v", got, err)
+	}
+	for _, bad := range []string{"", "12", "0.lead", "-1.2", "12.-1", "12.x", "x.lead", "12.lead.3", "12.99999",
+		"12.lead.0a1b2c3d", "12.3.", "12.3.0A1B2C3D", "12.3.0a1b2", "12.3.0a1b2c3d4e5f60718", "12.3.0a1b2c3g", "12.3.0a1b2c3d.x",
+		"012.3", "+12.3", "12.03", "12.+3", "12..0a1b2c3d"} {
 		if _, err := ParseStoryRef(bad); err == nil {
 			t.Errorf("ParseStoryRef(%q) succeeded", bad)
 		}
 	}
 }
 
+func TestRefFor(t *testing.T) {
+	a := Story{Paragraphs: []Paragraph{{Spans: []Span{{Text: "Item a."}}}}, URL: "https://a.example/"}
+	b := Story{Paragraphs: []Paragraph{{Spans: []Span{{Text: "Item b, no link."}}}}}
+	is := &Issue{ID: 5, Roundup: []Story{a, b}}
+	if got := RefFor(is, PartLead, 0); got != (StoryRef{IssueID: 5, Part: PartLead}) {
+		t.Errorf("RefFor(lead) = %+v", got)
+	}
+	ra, rb := RefFor(is, PartRoundup, 0), RefFor(is, PartRoundup, 1)
+	if len(ra.Check) != refCheckLen || len(rb.Check) != refCheckLen || ra.Check == rb.Check {
+		t.Errorf("checks %q, %q: want two different %d-digit checks", ra.Check, rb.Check, refCheckLen)
+	}
+	if ra.Item != 0 || rb.Item != 1 || ra.IssueID != 5 {
+		t.Errorf("refs %+v, %+v", ra, rb)
+	}
+	// The check depends on the item alone, not on where it sits.
+	moved := &Issue{ID: 5, Roundup: []Story{b, {URL: "https://c.example/"}, a}}
+	if got := RefFor(moved, PartRoundup, 2).Check; got != ra.Check {
+		t.Errorf("check of a moved item %q, want %q", got, ra.Check)
+	}
+	// A search hit's ref is its item's ref.
+	if got := hitRef(Hit{IssueID: 5, Part: PartRoundup, Item: 1, Story: b}); got != rb {
+		t.Errorf("hitRef = %+v, want %+v", got, rb)
+	}
+	if got := hitRef(Hit{IssueID: 5, Part: PartRoundup, Item: 1}); got.Check != "" {
+		t.Errorf("hitRef without the story = %+v, want no check", got)
+	}
+	if got := RefFor(is, PartRoundup, 2); got.Check != "" {
+		t.Errorf("RefFor(past the end) = %+v, want no check", got)
+	}
+	// The longest ref fits a Discord custom_id with its prefix.
+	long := StoryRef{IssueID: 1<<63 - 1, Part: PartRoundup, Item: 10000, Check: strings.Repeat("f", maxRefCheck)}
+	if n := len(ShareCustomID(long)); n > 100 {
+		t.Errorf("custom_id of %d characters", n)
+	}
+}
+
+func TestStoryRefResolve(t *testing.T) {
+	st := func(url string) Story { return Story{Paragraphs: []Paragraph{{Spans: []Span{{Text: url}}}}, URL: url} }
+	a, b, c, x := st("https://a/"), st("https://b/"), st("https://c/"), st("https://x/")
+	was := &Issue{ID: 1, Roundup: []Story{a, b, c}}
+	refB := RefFor(was, PartRoundup, 1)
+	for _, tt := range []struct {
+		name    string
+		roundup []Story
+		want    int // -1: refused
+	}{
+		{"unchanged", []Story{a, b, c}, 1},
+		{"inserted above", []Story{x, a, b, c}, 2},
+		{"removed above", []Story{b, c}, 0},
+		{"moved to the end", []Story{a, c, x, b}, 3},
+		{"removed", []Story{a, c}, -1},
+		{"replaced", []Story{a, x, c}, -1},
+		{"all gone", nil, -1},
+	} {
+		item, ok := refB.resolve(&Issue{ID: 1, Roundup: tt.roundup})
+		if (tt.want < 0) == ok || (ok && item != tt.want) {
+			t.Errorf("%s: resolve = %d, %v; want %d", tt.name, item, ok, tt.want)
+		}
+	}
+	// An item there twice (the same link): the one nearer its old place.
+	if item, ok := RefFor(was, PartRoundup, 2).resolve(&Issue{Roundup: []Story{c, x, a, c}}); !ok || item != 3 {
+		t.Errorf("twice: resolve = %d, %v; want 3", item, ok)
+	}
+	// Without a check, the index alone names the item, as before.
+	old := StoryRef{IssueID: 1, Part: PartRoundup, Item: 1}
+	if item, ok := old.resolve(&Issue{Roundup: []Story{x, a, b}}); !ok || item != 1 {
+		t.Errorf("old ref: %d, %v", item, ok)
+	}
+	if _, ok := old.resolve(&Issue{Roundup: []Story{x}}); ok {
+		t.Error("old ref past the end resolved")
+	}
+}
+
 func FuzzParseStoryRef(f *testing.F) {
 	f.Add("12.lead")
 	f.Add("3.4")
+	f.Add("3.4.0a1b2c3d")
+	f.Add("9223372036854775807.10000.ffffffffffffffff")
 	f.Add("x")
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := ParseStoryRef(s)
 		if err != nil {
 			return
 		}
+		// What parses is what String writes, and parses back the same.
+		if r.String() != s {
+			t.Fatalf("%q → %+v → %q", s, r, r.String())
+		}
 		back, err := ParseStoryRef(r.String())
 		if err != nil || back != r {
 			t.Fatalf("%q → %+v → %q → %+v, %v", s, r, r.String(), back, err)
+		}
+		if r.IssueID <= 0 || r.Item < 0 || (r.Part == PartLead && (r.Item != 0 || r.Check != "")) {
+			t.Fatalf("%q → %+v", s, r)
+		}
+		if id := ShareCustomID(r); len(id) > 100 {
+			t.Fatalf("%q: custom_id of %d characters", s, len(id))
+		}
+		if got, ok := ParseShareCustomID(ShareCustomID(r)); !ok || got != r {
+			t.Fatalf("custom_id %q → %+v, %v", ShareCustomID(r), got, ok)
 		}
 	})
 }

@@ -224,7 +224,7 @@ func CatchupReply(issues []*Issue, why string) Reply {
 		total += 1 + len(is.Roundup)
 	}
 	for _, is := range issues {
-		sec := Section{Title: is.Title, URL: httpURL(is.Link), Share: StoryRef{IssueID: is.ID, Part: PartLead}}
+		sec := Section{Title: is.Title, URL: httpURL(is.Link), Share: RefFor(is, PartLead, 0)}
 		meta := []string{}
 		if is.Newsletter != "" {
 			meta = append(meta, is.Newsletter)
@@ -244,7 +244,7 @@ func CatchupReply(issues []*Issue, why string) Reply {
 				url = httpURL(is.Link)
 			}
 			sec.Links = append(sec.Links, Link{Text: cut(ItemTitle(st), maxLinkRunes), URL: url,
-				Share: StoryRef{IssueID: is.ID, Part: PartRoundup, Item: i}})
+				Share: RefFor(is, PartRoundup, i)})
 			shown++
 		}
 		r.Sections = append(r.Sections, sec)

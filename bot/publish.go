@@ -130,15 +130,22 @@ func PostKey(is *Issue, part Part, item int) string {
 	return roundupKeys(is)[item]
 }
 
+// storyKey is a roundup item's identity: "r:" and its source link, else
+// "t:" and a hash of its text. roundupKeys adds "#<n>" to the n-th item of
+// an issue with the same identity.
+func storyKey(st Story) string {
+	if st.URL == "" {
+		sum := sha256.Sum256([]byte(st.Text()))
+		return "t:" + hex.EncodeToString(sum[:12])
+	}
+	return "r:" + st.URL
+}
+
 func roundupKeys(is *Issue) []string {
 	keys := make([]string, len(is.Roundup))
 	seen := map[string]int{}
 	for i, st := range is.Roundup {
-		k := "r:" + st.URL
-		if st.URL == "" {
-			sum := sha256.Sum256([]byte(st.Text()))
-			k = "t:" + hex.EncodeToString(sum[:12])
-		}
+		k := storyKey(st)
 		seen[k]++
 		if n := seen[k]; n > 1 {
 			k += fmt.Sprintf("#%d", n)

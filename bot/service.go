@@ -185,7 +185,7 @@ func IssueReply(is *Issue) Reply {
 		text += cut(paras[0], maxLeadRunes)
 	}
 	lead := Section{Title: is.Title, URL: is.Link, Meta: strings.Join(meta, " · "), Text: text,
-		Share: StoryRef{IssueID: is.ID, Part: PartLead}}
+		Share: RefFor(is, PartLead, 0)}
 	r := Reply{Sections: []Section{lead}}
 	if len(is.Roundup) > 0 {
 		round := Section{Title: fmt.Sprintf("Roundup (%d)", len(is.Roundup))}
@@ -195,7 +195,7 @@ func IssueReply(is *Issue) Reply {
 				break
 			}
 			round.Links = append(round.Links, Link{Text: headline(st.Text()), URL: st.URL,
-				Share: StoryRef{IssueID: is.ID, Part: PartRoundup, Item: i}})
+				Share: RefFor(is, PartRoundup, i)})
 		}
 		r.Sections = append(r.Sections, round)
 	}
@@ -288,7 +288,7 @@ func hitSection(q Query, h Hit) Section {
 		snippet = h.Text
 	}
 	text := cut(snippet, maxSnippetRunes)
-	sec := Section{Text: text, Bold: Highlight(q, text), Share: StoryRef{IssueID: h.IssueID, Part: h.Part, Item: h.Item}}
+	sec := Section{Text: text, Bold: Highlight(q, text), Share: hitRef(h)}
 	if h.Part == PartLead {
 		sec.Title, sec.URL = h.IssueTitle, h.IssueLink
 		sec.Meta = joinMeta("Lead story", date)

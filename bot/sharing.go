@@ -46,14 +46,24 @@ func (s *Service) share(ctx context.Context, w Responder, c Command) {
 		s.fail(ctx, w, c, "sharing the story", err)
 		return
 	}
-	if ref.Part == PartRoundup && ref.Item >= len(is.Roundup) {
+	item, ok := ref.resolve(is)
+	if !ok && ref.Check != "" {
+		// The item was edited or removed since the answer was shown: never
+		// share whichever story now sits at its index.
+		s.log().Debug("story_share_stale", slog.String("platform", c.Platform), slog.String("user", c.User),
+			slog.Int64("issue", is.ID), slog.String("ref", ref.String()))
+		refuse(fmt.Sprintf("That story changed or left the issue “%s” since the result was shown, so I did not share it. Run the search or command again and press Share in its new answer (/digest issue %s shows the issue as it is now).",
+			cut(is.Title, 100), issueArg(is)))
+		return
+	}
+	if !ok {
 		refuse(fmt.Sprintf("That story is no longer in the issue “%s”: it changed after the button was made. /digest issue %s shows the issue as it is now.",
 			cut(is.Title, 100), issueArg(is)))
 		return
 	}
-	title := cut(StoryTitle(is, ref.Part, ref.Item), 100)
+	title := cut(StoryTitle(is, ref.Part, item), 100)
 	ch := ShareChannel(c.Platform, c.Channel)
-	sh, added, err := ss.AddShare(ctx, Share{Channel: ch.ID, IssueID: is.ID, Key: PostKey(is, ref.Part, ref.Item),
+	sh, added, err := ss.AddShare(ctx, Share{Channel: ch.ID, IssueID: is.ID, Key: PostKey(is, ref.Part, item),
 		SharedBy: Person{ID: c.User, Name: c.UserName}, Created: s.now()})
 	if errors.Is(err, ErrNotFound) {
 		refuse("That issue is no longer in the archive, so it cannot be shared.")

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -33,6 +34,8 @@ func TestShareCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The old two-part form (buttons shown before refs carried a check)
+	// names the item by its index, as it always did.
 	item0 := bot.StoryRef{IssueID: latest.ID, Part: bot.PartRoundup, Item: 0}.String()
 	ann := bot.Command{Args: item0, Button: true, Platform: "slack", User: "U1", UserName: "Ann", Channel: "C9"}
 
@@ -115,7 +118,7 @@ func TestIssueRepliesCarryShareRefs(t *testing.T) {
 		if len(r.Sections) != 2 {
 			t.Fatalf("%s: %d sections, want the lead and the roundup", cmd, len(r.Sections))
 		}
-		if want := (bot.StoryRef{IssueID: latest.ID, Part: bot.PartLead}); r.Sections[0].Share != want {
+		if want := (bot.StoryRef{IssueID: latest.ID, Part: bot.PartLead}); r.Sections[0].Share != want || want != bot.RefFor(latest, bot.PartLead, 0) {
 			t.Errorf("%s: lead Share = %+v, want %+v", cmd, r.Sections[0].Share, want)
 		}
 		links := r.Sections[1].Links
@@ -123,9 +126,138 @@ func TestIssueRepliesCarryShareRefs(t *testing.T) {
 			t.Fatalf("%s: %d roundup links, want 2", cmd, len(links))
 		}
 		for i, l := range links {
-			if want := (bot.StoryRef{IssueID: latest.ID, Part: bot.PartRoundup, Item: i}); l.Share != want {
+			if want := bot.RefFor(latest, bot.PartRoundup, i); l.Share != want || want.Check == "" || want.Item != i || want.IssueID != latest.ID {
 				t.Errorf("%s: roundup link %d Share = %+v, want %+v", cmd, i, l.Share, want)
 			}
 		}
+	}
+}
+
+// Search hits and catch-up answers carry the same refs, checks included.
+func TestSearchAndCatchupRefsCarryChecks(t *testing.T) {
+	s, st := newService(t)
+	latest, err := st.LatestIssue(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := ask(t, s, `search "water treaty"`)
+	if len(r.Sections) != 1 || r.Sections[0].Share != bot.RefFor(latest, bot.PartRoundup, 0) || r.Sections[0].Share.Check == "" {
+		t.Errorf("search hit Share = %+v, want %+v", r.Sections, bot.RefFor(latest, bot.PartRoundup, 0))
+	}
+	r = ask(t, s, `search "second item"`)
+	if len(r.Sections) != 1 || r.Sections[0].Share != bot.RefFor(latest, bot.PartRoundup, 1) {
+		t.Errorf("search hit (item without a link) Share = %+v, want %+v", r.Sections, bot.RefFor(latest, bot.PartRoundup, 1))
+	}
+	// /digest follow lists recent matches as search hits.
+	fr := &replies{}
+	fc := bot.ParseCommand(`follow "water treaty"`)
+	fc.Platform, fc.User = "slack", "U1"
+	s.Mux().ServeCommand(context.Background(), fr, fc)
+	if len(fr.got) != 1 || len(fr.got[0].Sections) != 1 || fr.got[0].Sections[0].Share != bot.RefFor(latest, bot.PartRoundup, 0) {
+		t.Errorf("follow's recent matches: %+v, want Share %+v", fr.got, bot.RefFor(latest, bot.PartRoundup, 0))
+	}
+	c := bot.CatchupReply([]*bot.Issue{latest}, "since you last asked")
+	if len(c.Sections) != 1 || c.Sections[0].Share != bot.RefFor(latest, bot.PartLead, 0) || len(c.Sections[0].Links) != 2 {
+		t.Fatalf("catchup: %+v", c.Sections)
+	}
+	for i, l := range c.Sections[0].Links {
+		if l.Share != bot.RefFor(latest, bot.PartRoundup, i) {
+			t.Errorf("catchup link %d Share = %+v, want %+v", i, l.Share, bot.RefFor(latest, bot.PartRoundup, i))
+		}
+	}
+}
+
+// A button pressed after the issue was edited shares the story it was made
+// for, wherever it is now, or refuses when it is gone: never the story that
+// now sits at its old index.
+func TestShareAfterTheIssueChanged(t *testing.T) {
+	s, st := newService(t)
+	woken := 0
+	s.Shared = func() { woken++ }
+	ctx := context.Background()
+	latest, err := st.LatestIssue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The buttons as a search and /digest latest showed them.
+	hit := ask(t, s, `search "water treaty"`)
+	if len(hit.Sections) != 1 {
+		t.Fatalf("search: %+v", hit)
+	}
+	treaty := hit.Sections[0].Share.String() // item 0 with its check
+	second := ask(t, s, "latest").Sections[1].Links[1].Share.String()
+	if !strings.HasPrefix(treaty, fmt.Sprint(latest.ID)+".0.") || !strings.HasPrefix(second, fmt.Sprint(latest.ID)+".1.") {
+		t.Fatalf("refs %q, %q: want <issue>.<item>.<check>", treaty, second)
+	}
+	edit := func(roundup ...bot.Story) {
+		t.Helper()
+		is, err := st.Issue(ctx, latest.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		is.Roundup = roundup
+		if res, err := st.SaveIssue(ctx, is, nil); err != nil || res.Status != bot.SaveUpdated || res.ID != latest.ID {
+			t.Fatalf("edit: %v, %v", res, err)
+		}
+	}
+	shares := func(channel string) []bot.Share {
+		t.Helper()
+		sh, err := st.(bot.ShareStore).Shares(ctx, bot.ShareChannel("slack", channel).ID, latest.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sh
+	}
+	c := bot.Command{Button: true, Platform: "slack", User: "U1", UserName: "Ann", Channel: "C1"}
+
+	// An item inserted above: both buttons still share their own stories.
+	treatyStory, secondStory := latest.Roundup[0], latest.Roundup[1]
+	inserted := story("A new first item about ferries.", "https://r.example.com/new")
+	edit(inserted, treatyStory, secondStory)
+	c.Args = treaty
+	if r := press(t, s, c); r.Error || r.Text != "Shared “Cambodia signs a water treaty.” in this channel." {
+		t.Errorf("press after an insert: %+v", r)
+	}
+	c.Args = second
+	if r := press(t, s, c); r.Error || r.Text != "Shared “Second item.” in this channel." {
+		t.Errorf("press after an insert (item without a link): %+v", r)
+	}
+	now, err := st.Issue(ctx, latest.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := shares("C1")
+	if len(got) != 2 || got[0].Key != bot.PostKey(now, bot.PartRoundup, 1) || got[1].Key != bot.PostKey(now, bot.PartRoundup, 2) {
+		t.Errorf("shares %+v, want the treaty (%s) and the second item (%s)", got, bot.PostKey(now, bot.PartRoundup, 1), bot.PostKey(now, bot.PartRoundup, 2))
+	}
+	if woken != 2 {
+		t.Errorf("outbox woken %d times, want 2", woken)
+	}
+
+	// The story removed: a clear private refusal, nothing shared.
+	edit(inserted, secondStory)
+	c.Args, c.Channel = treaty, "C2"
+	r := press(t, s, c)
+	if !r.Error || !r.Private || !strings.Contains(r.Text, "changed or left the issue “Drought in the north” since the result was shown") ||
+		!strings.Contains(r.Text, "search") {
+		t.Errorf("press after the story left: %+v", r)
+	}
+	// Its text edited (an item without a link is its text): refused too.
+	edit(inserted, story("Second item, rewritten.", ""))
+	c.Args = second
+	if r := press(t, s, c); !r.Error || !strings.Contains(r.Text, "changed or left the issue") {
+		t.Errorf("press after the item was rewritten: %+v", r)
+	}
+	if got := shares("C2"); len(got) != 0 {
+		t.Errorf("refused presses shared %+v", got)
+	}
+	if woken != 2 {
+		t.Errorf("refused presses woke the outbox (%d)", woken)
+	}
+
+	// A button shown before checks still names the item by its index.
+	c.Args = bot.StoryRef{IssueID: latest.ID, Part: bot.PartRoundup, Item: 0}.String()
+	if r := press(t, s, c); r.Error || r.Text != "Shared “A new first item about ferries.” in this channel." {
+		t.Errorf("old-form ref: %+v", r)
 	}
 }
