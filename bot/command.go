@@ -32,6 +32,12 @@ type Command struct {
 	Button bool
 }
 
+// FromChat reports whether the command came from a chat platform, whose
+// users and channels have ids (every platform but the console): only
+// there can a user follow stories or a channel subscribe to a feed. A new
+// chat platform needs no change here.
+func (c Command) FromChat() bool { return c.Platform != "" && c.Platform != "console" }
+
 // ParseCommand splits the text typed after "/digest" into a Command.
 func ParseCommand(text string) Command {
 	text = strings.TrimSpace(text)

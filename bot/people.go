@@ -27,7 +27,7 @@ func (s *Service) people(ctx context.Context, w Responder, c Command) (PeopleSto
 		_ = w.Respond(ctx, Reply{Text: "This bot's store keeps no per-user data, so /digest " + c.Name + " is not available.", Error: true})
 		return nil, false
 	}
-	if c.User == "" || (c.Platform != "slack" && c.Platform != "discord") {
+	if c.User == "" || !c.FromChat() {
 		_ = w.Respond(ctx, Reply{Text: "/digest " + c.Name + " works for Slack and Discord users: run it there.", Error: true})
 		return nil, false
 	}

@@ -202,7 +202,7 @@ func (s *Service) subscribe(ctx context.Context, w Responder, c Command) {
 		_ = w.Respond(ctx, Reply{Text: "Usage: /digest subscribe <feed or site URL> [thread|separate|combined], e.g. /digest subscribe https://newsletter.example.org/ separate", Error: true})
 		return
 	}
-	if c.Channel == "" || (c.Platform != "slack" && c.Platform != "discord") {
+	if c.Channel == "" || !c.FromChat() {
 		_ = w.Respond(ctx, Reply{Text: "Subscribe from the Slack or Discord channel that should receive the feed.", Error: true})
 		return
 	}

@@ -207,3 +207,28 @@ func TestSubscribeRefusesPrivateAddresses(t *testing.T) {
 		t.Errorf("refused feeds stored: %+v", feeds)
 	}
 }
+
+// A third chat platform needs nothing in the core: its users follow and
+// its channels subscribe as Slack's do; the console does neither.
+func TestAnyChatPlatformFollowsAndSubscribes(t *testing.T) {
+	feed := newFeedServer(t, rss(issueSpec{id: "1", title: "First", date: t0, items: 1}))
+	b := newSubBot(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		platform string
+		ok       bool
+	}{{"teams", true}, {"console", false}} {
+		for _, text := range []string{"follow cambodia", "subscribe " + feed.srv.URL + "/rss/"} {
+			c := bot.ParseCommand(text)
+			c.Platform, c.Channel, c.User, c.Admin = tc.platform, "T0CHAN", "T0USER", true
+			r := &answers{}
+			b.svc.Mux().ServeCommand(ctx, r, c)
+			if ok := len(r.got) == 1 && !r.got[0].Error; ok != tc.ok {
+				t.Errorf("%s from %s answered %q; want accepted %v", text, tc.platform, r.text(), tc.ok)
+			}
+		}
+	}
+	if subs, err := b.store.Subscriptions(ctx, ""); err != nil || len(subs) != 1 || subs[0].Platform != "teams" {
+		t.Errorf("subscriptions %+v, %v; want the teams channel's", subs, err)
+	}
+}
