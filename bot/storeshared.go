@@ -1,6 +1,9 @@
 package bot
 
-import "fmt"
+import (
+	"encoding/json"
+	"fmt"
+)
 
 // Helpers the SQL stores share, so that a rule lives in one place; the
 // SQL itself stays in each store.
@@ -47,4 +50,49 @@ func RetryState(state DeliveryState, ref string) (DeliveryState, error) {
 		return StateSent, nil
 	}
 	return StatePending, nil
+}
+
+// StoryRow is one row of the SQL stores' stories table: one story of an
+// issue, keyed by its part and item, with its plain text (what search
+// indexes), its whole Story as JSON (rich) and its URL.
+type StoryRow struct {
+	Part Part
+	Item int // the roundup item's index; 0 for the lead
+	Text string
+	Rich []byte
+	URL  string
+}
+
+// StoryRows returns the rows of is's stories: the lead (PartLead, item 0),
+// then roundup item i (PartRoundup, item i).
+func StoryRows(is *Issue) ([]StoryRow, error) {
+	out := make([]StoryRow, 0, 1+len(is.Roundup))
+	for i, st := range is.Stories() {
+		rich, err := json.Marshal(st)
+		if err != nil {
+			return nil, err
+		}
+		r := StoryRow{Part: PartLead, Text: st.Text(), Rich: rich, URL: st.URL}
+		if i > 0 {
+			r.Part, r.Item = PartRoundup, i-1
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// AddStoryRow puts a stored story (its part and rich JSON) back into is:
+// as the lead, or as the next roundup item, for rows read lead first,
+// then by item.
+func AddStoryRow(is *Issue, part Part, rich []byte) error {
+	var st Story
+	if err := json.Unmarshal(rich, &st); err != nil {
+		return fmt.Errorf("decode story of issue %d: %w", is.ID, err)
+	}
+	if part == PartLead {
+		is.Lead = st
+	} else {
+		is.Roundup = append(is.Roundup, st)
+	}
+	return nil
 }

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -21,7 +20,7 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 		return bot.SaveResult{}, fmt.Errorf("postgres: %w", err)
 	}
 	hash := is.Hash()
-	stories, err := storyRows(is)
+	stories, err := bot.StoryRows(is)
 	if err != nil {
 		return bot.SaveResult{}, fmt.Errorf("postgres: save issue %s: %w", is.GUID, err)
 	}
@@ -87,35 +86,10 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 	return res, nil
 }
 
-// storyRow is one row of the stories table.
-type storyRow struct {
-	part bot.Part
-	item int
-	text string
-	rich []byte
-	url  string
-}
-
-func storyRows(is *bot.Issue) ([]storyRow, error) {
-	out := make([]storyRow, 0, 1+len(is.Roundup))
-	for i, st := range is.Stories() {
-		rich, err := json.Marshal(st)
-		if err != nil {
-			return nil, err
-		}
-		r := storyRow{part: bot.PartLead, text: st.Text(), rich: rich, url: st.URL}
-		if i > 0 {
-			r.part, r.item = bot.PartRoundup, i-1
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
 // saveStories writes the issue's stories in place: a story keeps its row
 // (and id) across updates, new roundup items are inserted and items that
 // disappeared are deleted.
-func saveStories(ctx context.Context, tx pgx.Tx, issueID int64, stories []storyRow) error {
+func saveStories(ctx context.Context, tx pgx.Tx, issueID int64, stories []bot.StoryRow) error {
 	b := &pgx.Batch{}
 	for _, st := range stories {
 		b.Queue(`
@@ -125,7 +99,7 @@ func saveStories(ctx context.Context, tx pgx.Tx, issueID int64, stories []storyR
 			SET text = excluded.text, rich = excluded.rich, url = excluded.url
 			WHERE (stories.text, stories.rich, stories.url) IS DISTINCT FROM
 				(excluded.text, excluded.rich, excluded.url)`,
-			issueID, string(st.part), st.item, st.text, string(st.rich), st.url)
+			issueID, string(st.Part), st.Item, st.Text, string(st.Rich), st.URL)
 	}
 	b.Queue(`DELETE FROM stories WHERE issue_id = $1 AND part = 'roundup' AND item >= $2`,
 		issueID, len(stories)-1)
@@ -164,14 +138,8 @@ func (s *Store) loadIssue(ctx context.Context, what, pick string, args ...any) (
 		if part == nil {
 			continue
 		}
-		var st bot.Story
-		if err := json.Unmarshal(rich, &st); err != nil {
-			return nil, fmt.Errorf("postgres: %s: decode story of issue %d: %w", what, is.ID, err)
-		}
-		if bot.Part(*part) == bot.PartLead {
-			is.Lead = st
-		} else {
-			is.Roundup = append(is.Roundup, st)
+		if err := bot.AddStoryRow(is, bot.Part(*part), rich); err != nil {
+			return nil, fmt.Errorf("postgres: %s: %w", what, err)
 		}
 	}
 	if err := rows.Err(); err != nil {

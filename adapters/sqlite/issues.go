@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -81,6 +80,10 @@ func (s *Store) SaveIssue(ctx context.Context, is *bot.Issue, deliveries []bot.D
 // (and search rowid) across updates, new roundup items are inserted and
 // items that disappeared are deleted.
 func saveStories(ctx context.Context, tx *sql.Tx, issueID int64, is *bot.Issue) error {
+	stories, err := bot.StoryRows(is)
+	if err != nil {
+		return err
+	}
 	upd, err := tx.PrepareContext(ctx, `UPDATE stories SET text = ?, rich = ?, url = ?
 		WHERE issue_id = ? AND part = ? AND item = ?`)
 	if err != nil {
@@ -93,27 +96,17 @@ func saveStories(ctx context.Context, tx *sql.Tx, issueID int64, is *bot.Issue) 
 		return err
 	}
 	defer ins.Close()
-	put := func(part bot.Part, item int, st bot.Story) error {
-		rich, err := json.Marshal(st)
+	for _, st := range stories {
+		r, err := upd.ExecContext(ctx, st.Text, st.Rich, st.URL, issueID, st.Part, st.Item)
 		if err != nil {
 			return err
 		}
-		text := st.Text()
-		r, err := upd.ExecContext(ctx, text, rich, st.URL, issueID, part, item)
-		if err != nil {
+		if n, err := r.RowsAffected(); err != nil {
 			return err
+		} else if n > 0 {
+			continue
 		}
-		if n, err := r.RowsAffected(); err != nil || n > 0 {
-			return err
-		}
-		_, err = ins.ExecContext(ctx, issueID, part, item, text, rich, st.URL)
-		return err
-	}
-	if err := put(bot.PartLead, 0, is.Lead); err != nil {
-		return err
-	}
-	for i, st := range is.Roundup {
-		if err := put(bot.PartRoundup, i, st); err != nil {
+		if _, err := ins.ExecContext(ctx, issueID, st.Part, st.Item, st.Text, st.Rich, st.URL); err != nil {
 			return err
 		}
 	}
@@ -154,14 +147,8 @@ func (s *Store) loadIssue(ctx context.Context, what, pick string, args ...any) (
 		if !part.Valid {
 			continue
 		}
-		var st bot.Story
-		if err := json.Unmarshal([]byte(rich.String), &st); err != nil {
-			return nil, fmt.Errorf("sqlite: %s: decode story of issue %d: %w", what, is.ID, err)
-		}
-		if bot.Part(part.String) == bot.PartLead {
-			is.Lead = st
-		} else {
-			is.Roundup = append(is.Roundup, st)
+		if err := bot.AddStoryRow(is, bot.Part(part.String), []byte(rich.String)); err != nil {
+			return nil, fmt.Errorf("sqlite: %s: %w", what, err)
 		}
 	}
 	if err := rows.Err(); err != nil {
