@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"time"
+
+	"digestbot/bot"
 )
 
 // releaseDeadReplicas ends the leases of earlier processes of this host
@@ -17,21 +18,6 @@ func (a *app) releaseDeadReplicas(ctx context.Context) {
 	if host == "" {
 		return
 	}
-	reps, err := a.store.Replicas(ctx, time.Now().Add(-24*time.Hour))
-	if err != nil {
-		a.log.Warn("replicas_unreadable", slog.Any("error", err))
-		return
-	}
-	for _, r := range reps {
-		pid, ok := deadLocalPID(r.ID, host)
-		if !ok || r.ID == a.poller.Owner {
-			continue
-		}
-		if err := a.store.ReleaseReplica(ctx, r.ID); err != nil {
-			a.log.Warn("replica_release_failed", slog.String("replica", r.ID), slog.Any("error", err))
-			continue
-		}
-		a.log.Info("dead_replica_released", slog.String("replica", r.ID), slog.Int("pid", pid),
-			slog.Time("last_heartbeat", r.Heartbeat))
-	}
+	bot.ReleaseDeadReplicas(ctx, a.store, a.poller.Owner, time.Now(),
+		func(id string) (int, bool) { return deadLocalPID(id, host) }, a.log)
 }

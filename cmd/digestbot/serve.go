@@ -183,16 +183,24 @@ func cmdRun(ctx context.Context, e env, args []string) error {
 	return a.serve(ctx)
 }
 
-// runOnce polls every feed once, due or not, and delivers what is pending.
-func (a *app) runOnce(ctx context.Context) error {
+// start registers the feeds, releases the leases of this host's dead
+// replicas and records the first heartbeat, before any lease: a replica
+// killed at once is still known, so a restart can release what it held.
+func (a *app) start(ctx context.Context) error {
 	if err := a.poller.Register(ctx); err != nil {
 		return err
 	}
 	a.releaseDeadReplicas(ctx)
-	// The first heartbeat before any lease: a replica killed at once is
-	// still known, so a restart can release what it held.
 	if err := a.store.Heartbeat(ctx, a.poller.Owner, replicaInfo(), time.Now()); err != nil {
 		a.log.Warn("heartbeat_failed", slog.Any("error", err))
+	}
+	return nil
+}
+
+// runOnce polls every feed once, due or not, and delivers what is pending.
+func (a *app) runOnce(ctx context.Context) error {
+	if err := a.start(ctx); err != nil {
+		return err
 	}
 	var failed []error
 	if a.pusher != nil {
@@ -224,14 +232,8 @@ func (a *app) runOnce(ctx context.Context) error {
 // serve runs until ctx is cancelled: HTTP server, poller, outbox,
 // heartbeat and the platforms' connections.
 func (a *app) serve(ctx context.Context) error {
-	if err := a.poller.Register(ctx); err != nil {
+	if err := a.start(ctx); err != nil {
 		return err
-	}
-	a.releaseDeadReplicas(ctx)
-	// The first heartbeat before any lease: a replica killed at once is
-	// still known, so a restart can release what it held.
-	if err := a.store.Heartbeat(ctx, a.poller.Owner, replicaInfo(), time.Now()); err != nil {
-		a.log.Warn("heartbeat_failed", slog.Any("error", err))
 	}
 	var ready atomic.Bool
 	srv, ln, err := a.httpServer(&ready)
@@ -260,7 +262,8 @@ func (a *app) serve(ctx context.Context) error {
 			return nil
 		})
 	}
-	start("heartbeat", a.heartbeat)
+	hb := &bot.Heartbeat{Store: a.store, Owner: a.poller.Owner, Info: replicaInfo(), Logger: a.log, Alerts: a.alerts}
+	start("heartbeat", hb.Run)
 	start("poller", func(ctx context.Context) error { return a.poller.Run(ctx, a.pollWake) })
 	start("outbox", func(ctx context.Context) error { return a.outbox.Run(ctx, a.wake, bot.DefaultPoll) })
 	if a.pusher != nil {
@@ -303,9 +306,6 @@ func (a *app) serve(ctx context.Context) error {
 	return nil
 }
 
-// heartbeatEvery is how often a replica records that it is alive.
-const heartbeatEvery = 5 * time.Second
-
 // replicaInfo describes this process in the replicas table.
 func replicaInfo() string {
 	info := fmt.Sprintf("digestbot %s", version)
@@ -313,27 +313,6 @@ func replicaInfo() string {
 		info += " " + bi.GoVersion
 	}
 	return info
-}
-
-func (a *app) heartbeat(ctx context.Context) error {
-	info := replicaInfo()
-	// Often enough that other replicas take over this one's channels within
-	// bot.DefaultStaleAfter of its death.
-	t := time.NewTicker(heartbeatEvery)
-	defer t.Stop()
-	for {
-		if err := a.store.Heartbeat(ctx, a.poller.Owner, info, time.Now()); err != nil && ctx.Err() == nil {
-			a.log.Warn("heartbeat_failed", slog.Any("error", err))
-			a.alerts.StoreFailed(ctx, err)
-		} else if err == nil {
-			a.alerts.StoreOK(ctx)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
 }
 
 // httpServer builds the server for /healthz, /readyz, /metrics and the
