@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"digestbot/bot"
 )
 
 // ErrGhostKey is returned when Ghost refuses the Content API key.
@@ -123,4 +125,48 @@ func (f *Fetcher) GhostPosts(ctx context.Context, feedURL, key string, page, lim
 		p.Next = *n
 	}
 	return p, nil
+}
+
+// GhostHistory reads a Ghost site's published posts through its Content
+// API, page by page of limit posts (at most pages pages), and calls fn with
+// each page's posts as issues, titled newsletter, the way History calls it
+// with each page of a feed. It stops at a page without posts or when Ghost
+// says there is no next page. Errors: a refused key wraps ErrGhostKey; a
+// failed page names it ("Content API page N: …"), a post that cannot be
+// read its id ("post ID: …"); fn's error is returned as it is.
+func (f *Fetcher) GhostHistory(ctx context.Context, feed, key, newsletter string, pages, limit int, fn func(page int, res *bot.FetchResult) error) error {
+	for page := 1; page <= pages; page++ {
+		gp, err := f.GhostPosts(ctx, feed, key, page, limit)
+		if err != nil {
+			if errors.Is(err, ErrGhostKey) {
+				return err
+			}
+			return fmt.Errorf("Content API page %d: %w", page, err)
+		}
+		if len(gp.Posts) == 0 {
+			return nil // past the last page
+		}
+		res := &bot.FetchResult{Title: newsletter}
+		for _, p := range gp.Posts {
+			is, err := f.GhostIssue(feed, p)
+			if err != nil {
+				return fmt.Errorf("post %s: %w", p.ID, err)
+			}
+			res.Issues = append(res.Issues, is)
+		}
+		if err := fn(page, res); err != nil {
+			return err
+		}
+		if gp.Next == 0 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// IsGhostFeedURL reports whether a feed address has the shape of a Ghost
+// site's feed (…/rss/ or …/rss).
+func IsGhostFeedURL(feed string) bool {
+	u, err := url.Parse(feed)
+	return err == nil && (strings.HasSuffix(u.Path, "/rss/") || strings.HasSuffix(u.Path, "/rss"))
 }

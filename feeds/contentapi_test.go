@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"digestbot/bot"
 )
 
 const testContentKey = "c0ffee5eed1234abcd5678ef90"
@@ -115,5 +117,70 @@ func TestGhostAPIBase(t *testing.T) {
 	}
 	if _, err := GhostAPIBase("testdata/ghost.xml"); err == nil {
 		t.Error("a local path got an API address")
+	}
+}
+
+// GhostHistory reads every post once, page by page, stopping at next:null,
+// within the page limit; fn's error and a refused key stop it.
+func TestGhostHistory(t *testing.T) {
+	f := NewFetcher(Options{Egress: Egress{AllowPrivateHosts: []string{"127.0.0.1"}}})
+	for _, nextNull := range []bool{false, true} {
+		srv := fakeContentAPI(t, 7, nextNull)
+		feed := srv.URL + "/rss/"
+		var pages []int
+		guids := map[string]bool{}
+		err := f.GhostHistory(context.Background(), feed, testContentKey, "The Digest", 10, 3, func(page int, res *bot.FetchResult) error {
+			pages = append(pages, page)
+			if res.Title != "The Digest" {
+				t.Errorf("page %d titled %q", page, res.Title)
+			}
+			for _, is := range res.Issues {
+				guids[is.GUID] = true
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, posts, most := "[1 2 3]", 7, "[1 2]"
+		if nextNull {
+			want, posts, most = "[1]", 3, "[1]" // Ghost says there is no page 2
+		}
+		if fmt.Sprint(pages) != want || len(guids) != posts {
+			t.Errorf("next null %v: pages %v, %d posts; want %s and %d", nextNull, pages, len(guids), want, posts)
+		}
+		pages = nil
+		_ = f.GhostHistory(context.Background(), feed, testContentKey, "", 2, 3, func(page int, _ *bot.FetchResult) error {
+			pages = append(pages, page)
+			return nil
+		})
+		if fmt.Sprint(pages) != most {
+			t.Errorf("next null %v, at most 2 pages: read %v, want %s", nextNull, pages, most)
+		}
+	}
+	srv := fakeContentAPI(t, 3, false)
+	stop := errors.New("stop")
+	if err := f.GhostHistory(context.Background(), srv.URL+"/rss/", testContentKey, "", 5, 3, func(int, *bot.FetchResult) error { return stop }); err != stop {
+		t.Errorf("fn's error came back as %v", err)
+	}
+	err := f.GhostHistory(context.Background(), srv.URL+"/rss/", "wrong-key-9f8e7d", "", 5, 3, func(int, *bot.FetchResult) error {
+		t.Error("fn called with a wrong key")
+		return nil
+	})
+	if !errors.Is(err, ErrGhostKey) || strings.Contains(err.Error(), "wrong-key-9f8e7d") {
+		t.Errorf("wrong key: %v", err)
+	}
+}
+
+func TestIsGhostFeedURL(t *testing.T) {
+	for in, want := range map[string]bool{
+		"https://news.example.org/rss/":       true,
+		"https://news.example.org/blog/rss":   true,
+		"https://news.example.org/feed.xml":   false,
+		"https://news.example.org/?feed=rss2": false,
+	} {
+		if got := IsGhostFeedURL(in); got != want {
+			t.Errorf("IsGhostFeedURL(%s) = %v, want %v", in, got, want)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"digestbot/bot"
 	"digestbot/config"
+	"digestbot/feeds"
 )
 
 func cmdBackfill(ctx context.Context, e env, args []string) error {
@@ -52,7 +53,7 @@ func cmdBackfill(ctx context.Context, e env, args []string) error {
 		}
 		fmt.Fprintf(e.stdout, "backfill %s: %d issues read, %d archived, %d updated; nothing was posted\n",
 			bot.RedactURL(feed), total, inserted, updated)
-		if lastPage == 1 && total >= 15 && isGhostFeedPath(feed) {
+		if lastPage == 1 && total >= 15 && feeds.IsGhostFeedURL(feed) {
 			fmt.Fprint(e.stderr, ghostNoKeyHint)
 		}
 		return nil

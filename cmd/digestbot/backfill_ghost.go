@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"digestbot/bot"
 	"digestbot/config"
@@ -32,16 +29,9 @@ func ghostContentKey(cfg *config.Config, feed, flag string) string {
 	return cfg.GhostCredentials(feed).ContentAPIKey.Value()
 }
 
-// isGhostFeedPath reports whether a feed address has Ghost's shape
-// (…/rss/).
-func isGhostFeedPath(feed string) bool {
-	u, err := url.Parse(feed)
-	return err == nil && (strings.HasSuffix(u.Path, "/rss/") || strings.HasSuffix(u.Path, "/rss"))
-}
-
 // backfillGhost archives every published post of a Ghost site, read page
-// by page from its Content API, the way backfill archives feed pages
-// (bot.Poller.Backfill: nothing is posted).
+// by page from its Content API (feeds.Fetcher.GhostHistory), the way
+// backfill archives feed pages (bot.Poller.Backfill: nothing is posted).
 func backfillGhost(ctx context.Context, e env, poller *bot.Poller, f *feeds.Fetcher, feed, key string, maxPages int) error {
 	newsletter := ""
 	if fs, err := poller.Store.Feed(ctx, feed); err == nil && fs.Title != "" {
@@ -51,41 +41,23 @@ func backfillGhost(ctx context.Context, e env, poller *bot.Poller, f *feeds.Fetc
 	}
 	prog := newProgress(e.stderr)
 	var total, inserted, updated int
-	for page := 1; page <= maxPages; page++ {
-		gp, err := f.GhostPosts(ctx, feed, key, page, ghostAPIPage)
-		if err != nil {
-			prog.done()
-			if errors.Is(err, feeds.ErrGhostKey) {
-				return fmt.Errorf("backfill %s: %w", bot.RedactURL(feed), err)
-			}
-			return fmt.Errorf("backfill %s: Content API page %d: %w", bot.RedactURL(feed), page, err)
-		}
-		if len(gp.Posts) == 0 {
-			break // past the last page
-		}
-		res := &bot.FetchResult{Title: newsletter}
-		for _, p := range gp.Posts {
-			is, err := f.GhostIssue(feed, p)
-			if err != nil {
-				prog.done()
-				return fmt.Errorf("backfill %s: post %s: %w", bot.RedactURL(feed), p.ID, err)
-			}
-			res.Issues = append(res.Issues, is)
-		}
+	var archiveErr error
+	err := f.GhostHistory(ctx, feed, key, newsletter, maxPages, ghostAPIPage, func(page int, res *bot.FetchResult) error {
 		r, err := poller.Backfill(ctx, feed, res)
 		total += r.Issues - r.Duplicates
 		inserted += r.Inserted
 		updated += r.Updated
 		prog.show("page %d: %d issues read, %d new, %d updated", page, total, inserted, updated)
-		if err != nil {
-			prog.done()
+		archiveErr = err
+		return err
+	})
+	prog.done()
+	if err != nil {
+		if archiveErr != nil {
 			return err
 		}
-		if gp.Next == 0 {
-			break
-		}
+		return fmt.Errorf("backfill %s: %w", bot.RedactURL(feed), err)
 	}
-	prog.done()
 	fmt.Fprintf(e.stdout, "backfill %s (Ghost Content API): %d issues read, %d archived, %d updated; nothing was posted\n",
 		bot.RedactURL(feed), total, inserted, updated)
 	return nil
