@@ -58,6 +58,10 @@ func TestBackfillPagesAndArchives(t *testing.T) {
 			if err := p.Register(context.Background()); err != nil {
 				t.Fatal(err)
 			}
+			// A follow that every backfilled issue matches: still no direct message.
+			if _, err := st.AddFollow(context.Background(), bot.Follow{Platform: "fake", User: "U0FOLLOW", Query: bot.ParseQuery("lead paragraph").String(), Created: t0}); err != nil {
+				t.Fatal(err)
+			}
 			f := feeds.NewFetcher(feeds.Options{Egress: feeds.Egress{AllowPrivateHosts: []string{"127.0.0.1"}}})
 			var archived int
 			err = f.History(context.Background(), feed, 10, func(page int, res *bot.FetchResult) error {
@@ -77,6 +81,9 @@ func TestBackfillPagesAndArchives(t *testing.T) {
 			}
 			if counts, err := st.DeliveryCounts(context.Background()); err != nil || len(counts) != 0 {
 				t.Errorf("deliveries %v, %v: a backfill posts nothing", counts, err)
+			}
+			if ts, err := st.Targets(context.Background(), "", 100); err != nil || len(ts) != 0 {
+				t.Errorf("targets %+v, %v: a backfill queues nothing, not even a follower's direct message", ts, err)
 			}
 		})
 	}

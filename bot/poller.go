@@ -98,6 +98,52 @@ func (p *Poller) plan(url string) (FeedPlan, bool) {
 	return FeedPlan{}, false
 }
 
+// planFor returns where a feed's new issues go: its configured plan, with
+// the channels subscribed to it from chat; a feed known only from
+// subscriptions gets SubscriptionDefaults. ok is false when the feed is
+// neither configured nor subscribed. Polls and pushes both ask here, so a
+// pushed issue reaches the channels a polled one would. An error means
+// the subscriptions could not be read: deciding without them would skip
+// the subscribed channels for good, so the caller tries again later.
+func (p *Poller) planFor(ctx context.Context, url string) (FeedPlan, bool, error) {
+	plan, ok := p.plan(url)
+	subs, err := p.subscriptions(ctx, url)
+	if err != nil {
+		return plan, ok, err
+	}
+	if len(subs) > 0 {
+		var base []FeedPlan
+		if ok {
+			base = []FeedPlan{plan}
+		}
+		plan, ok = SubscriptionPlans(base, subs, p.SubscriptionDefaults)[0], true
+	}
+	return plan, ok, nil
+}
+
+// lazyFollows holds every follow, loaded when an issue first needs them.
+type lazyFollows struct {
+	m *FollowMatcher
+}
+
+// deliveries returns the outbox rows a newly archived issue needs: its
+// posts in each channel of the plan (see planFor) and a direct message to
+// each user whose follow matches one of its stories. It is the one place
+// that decides who receives an issue; polls, pushed feeds and pushed
+// issues all ask it. The store makes the targets with the issue, in the
+// same transaction, and only then: a target left out here is never made.
+func (p *Poller) deliveries(ctx context.Context, is *Issue, plan FeedPlan, follows *lazyFollows) ([]Delivery, error) {
+	if follows.m == nil {
+		m, err := p.followMatcher(ctx)
+		if err != nil {
+			return nil, err
+		}
+		follows.m = m
+	}
+	ds := Deliveries(is, plan.Channels)
+	return append(ds, FollowDeliveries(is, follows.m.MatchIssue(is))...), nil
+}
+
 // subscriptions returns a feed's chat subscriptions, when the store keeps any.
 func (p *Poller) subscriptions(ctx context.Context, url string) ([]Subscription, error) {
 	ss, ok := p.Store.(SubscriptionStore)
@@ -166,19 +212,13 @@ type PollResult struct {
 // recorded and returned; the caller need not record anything.
 func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 	start := p.now()
-	plan, ok := p.plan(f.URL)
-	if subs, err := p.subscriptions(ctx, f.URL); err != nil {
+	plan, ok, err := p.planFor(ctx, f.URL)
+	if err != nil {
 		// Posting to the configured channels only would skip the
 		// subscribed ones for good: try again soon instead.
 		rec := PollRecord{At: start, ETag: f.ETag, LastModified: f.LastModified, Err: err.Error(), NextPoll: start.Add(MinInterval)}
 		_ = p.Store.RecordPoll(context.WithoutCancel(ctx), f.URL, rec)
 		return PollResult{}, &storeError{err}
-	} else if len(subs) > 0 {
-		var base []FeedPlan
-		if ok {
-			base = []FeedPlan{plan}
-		}
-		plan, ok = SubscriptionPlans(base, subs, p.SubscriptionDefaults)[0], true
 	}
 	if !ok {
 		// Known to the store but not configured (any more): poll rarely, post nowhere.
@@ -218,7 +258,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 		p.observer().Polled(f.URL, "error", p.now().Sub(start))
 		log.Warn("feed_poll_failed", slog.String("error", RedactText(err.Error())), slog.Int("consecutive_failures", failures), slog.Time("next_poll", rec.NextPoll))
 	default:
-		out, err = p.archive(ctx, f, plan, res)
+		out, err = p.archive(ctx, f, plan, res, true)
 		if err != nil {
 			// The store failed: keep the validators so the issues are fetched again.
 			rec.Err = RedactText(err.Error())
@@ -259,19 +299,22 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 // Backfill archives issues fetched from a feed's history (a page of it,
 // see feeds.Fetcher.History) the way a poll archives them (the feed's
 // configured name, duplicate GUIDs, issues withdrawn by a push left out),
-// but queues no deliveries: nothing is posted. The feed need not be
-// configured. It changes no poll state.
+// but queues no deliveries: nothing is posted, in no channel and to no
+// follower. The feed need not be configured. It changes no poll state.
 func (p *Poller) Backfill(ctx context.Context, feed string, res *FetchResult) (PollResult, error) {
 	plan, ok := p.plan(feed)
 	if !ok {
 		plan = FeedPlan{URL: feed}
 	}
 	plan.Channels = nil
-	return p.archive(ctx, FeedState{URL: feed}, plan, res)
+	return p.archive(ctx, FeedState{URL: feed}, plan, res, false)
 }
 
-// archive saves a fetched feed's issues, oldest first, with deliveries.
-func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *FetchResult) (PollResult, error) {
+// archive saves a fetched feed's issues, oldest first, with the
+// deliveries of the new ones when deliver is set (not for a backfill).
+// On a feed's first poll only the plan's DeliverNewest newest are
+// delivered.
+func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *FetchResult, deliver bool) (PollResult, error) {
 	out := PollResult{Issues: len(res.Issues)}
 	issues := make([]*Issue, 0, len(res.Issues))
 	seen := make(map[string]bool, len(res.Issues))
@@ -309,7 +352,9 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 	})
 
 	deliverFrom := 0 // index in order from which new issues are delivered
-	if f.LastSuccess.IsZero() {
+	if !deliver {
+		deliverFrom = len(order)
+	} else if f.LastSuccess.IsZero() {
 		n, err := p.Store.CountIssues(ctx, f.URL)
 		if err != nil {
 			return out, fmt.Errorf("bot: count issues of %s: %w", RedactURL(f.URL), err)
@@ -322,7 +367,7 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 	if err != nil {
 		return out, fmt.Errorf("bot: withdrawn issues of %s: %w", f.URL, err)
 	}
-	var follows *FollowMatcher // loaded once, when an issue is to be delivered
+	var follows lazyFollows
 	for pos, i := range order {
 		is := issues[i]
 		if withdrawn[is.GUID] {
@@ -330,13 +375,9 @@ func (p *Poller) archive(ctx context.Context, f FeedState, plan FeedPlan, res *F
 		}
 		var ds []Delivery
 		if pos >= deliverFrom {
-			ds = Deliveries(is, plan.Channels)
-			if follows == nil {
-				if follows, err = p.followMatcher(ctx); err != nil {
-					return out, err
-				}
+			if ds, err = p.deliveries(ctx, is, plan, &follows); err != nil {
+				return out, err
 			}
-			ds = append(ds, FollowDeliveries(is, follows.MatchIssue(is))...)
 		}
 		r, err := p.Store.SaveIssue(ctx, is, ds)
 		if err != nil {

@@ -142,7 +142,7 @@ const (
 type Pusher struct {
 	Store  Store
 	Pushes PushStore
-	Poller *Poller // its Feeds say which channels a feed's issues go to
+	Poller *Poller // who receives a feed's issues: its plan (configured feeds, chat subscriptions) and follows
 	Owner  string
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -226,9 +226,14 @@ func (p *Pusher) ProcessDue(ctx context.Context) (int, error) {
 // outbox changed.
 func (p *Pusher) process(ctx context.Context, ev *PushEvent) (changed bool, err error) {
 	log := p.log().With(slog.String("feed", ev.Feed), slog.String("guid", ev.GUID), slog.String("kind", string(ev.Kind)), slog.String("source", ev.Source))
-	plan, ok := p.Poller.plan(ev.Feed)
+	// The same plan a poll uses: configured channels and chat subscriptions.
+	plan, ok, err := p.Poller.planFor(ctx, ev.Feed)
+	if err != nil {
+		return false, err
+	}
 	if !ok {
-		log.Warn("push_feed_not_configured")
+		log.Warn("push_feed_not_configured", slog.String("hint",
+			"the feed is neither in the configuration nor subscribed from chat (any more): the event is dropped, nothing is archived or posted"))
 		return false, nil
 	}
 	f, err := p.Store.Feed(ctx, ev.Feed)
@@ -269,7 +274,7 @@ func (p *Pusher) process(ctx context.Context, ev *PushEvent) (changed bool, err 
 			return false, nil
 		}
 		res := *ev.Result
-		out, err := p.Poller.archive(ctx, f, plan, &res)
+		out, err := p.Poller.archive(ctx, f, plan, &res, true)
 		if err != nil {
 			return false, err
 		}
@@ -288,7 +293,13 @@ func (p *Pusher) process(ctx context.Context, ev *PushEvent) (changed bool, err 
 	if err := p.Pushes.ClearWithdrawn(ctx, ev.Feed, ev.GUID); err != nil {
 		return false, err
 	}
-	ds := Deliveries(&is, plan.Channels)
+	// Who receives a new issue is decided once, with the issue: the store
+	// makes its targets now or never (an issue archived already keeps its
+	// targets; a later poll sees it as known).
+	ds, err := p.Poller.deliveries(ctx, &is, plan, &lazyFollows{})
+	if err != nil {
+		return false, err
+	}
 	r, err := p.Store.SaveIssue(ctx, &is, ds)
 	if err != nil {
 		return false, err
