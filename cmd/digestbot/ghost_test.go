@@ -224,6 +224,8 @@ func newChatAPIs(t testing.TB) *chatAPIs {
 		case "chat.delete":
 			c.count("slack", c.deletes, "")
 			fmt.Fprintf(w, `{"ok":true,"channel":"C0123ABCD","ts":%q}`, r.FormValue("ts"))
+		case "conversations.open": // a follower's direct messages
+			fmt.Fprintf(w, `{"ok":true,"channel":{"id":"D%s"}}`, r.FormValue("users"))
 		default:
 			io.WriteString(w, `{"ok":true,"messages":[],"has_more":false}`)
 		}
