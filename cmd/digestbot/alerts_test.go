@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,13 +142,7 @@ func TestAlertsInChat(t *testing.T) {
 	for _, platform := range []string{"slack", "discord"} {
 		t.Run(platform, func(t *testing.T) {
 			feed, down := flakyFeed(t)
-			dir := t.TempDir()
-			vars := map[string]string{
-				"DIGESTBOT_DB":                  filepath.Join(dir, "bot.db"),
-				"DIGESTBOT_HTTP_ADDR":           "off",
-				"DIGESTBOT_ALLOW_PRIVATE_FEEDS": "true",
-				"DIGESTBOT_FEED_URL":            feed.URL + "/rss/?token=S3CR3T",
-			}
+			b := newTestBot(t, feed.URL+"/rss/?token=S3CR3T")
 			var texts func(string) []string
 			var alertsCh, postsCh, deadCh string
 			switch platform {
@@ -157,27 +150,19 @@ func TestAlertsInChat(t *testing.T) {
 				f := newSlackAlertsFake(t)
 				texts = f.texts
 				alertsCh, postsCh, deadCh = "C0ALERTS00", "C0POSTS000", "C0DEAD0000"
-				vars["DIGESTBOT_SLACK_BOT_TOKEN"] = "xoxb-test"
-				vars["DIGESTBOT_SLACK_API_URL"] = f.srv.URL + "/api/"
-				vars["DIGESTBOT_SLACK_COMMANDS"] = "off"
+				b.chat(platform, f.srv.URL)
 			case "discord":
 				f := newDiscordAlertsFake(t)
 				texts = f.texts
 				alertsCh, postsCh, deadCh = "100000000000000001", "100000000000000002", "100000000000000666"
-				vars["DIGESTBOT_DISCORD_BOT_TOKEN"] = "test-token"
-				vars["DIGESTBOT_DISCORD_API_URL"] = f.srv.URL + "/api/v10/"
-				vars["DIGESTBOT_DISCORD_COMMANDS"] = "off"
+				b.chat(platform, f.srv.URL)
 			}
-			vars["DIGESTBOT_ALERTS_CHANNEL"] = platform + ":" + alertsCh
-			yaml := fmt.Sprintf("channels:\n  - {name: posts, platform: %s, id: %q, layout: combined}\n  - {name: dead, platform: %s, id: %q, layout: combined}\n",
-				platform, postsCh, platform, deadCh)
-			cfg := filepath.Join(dir, "digestbot.yaml")
-			if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			runOnce := func() string {
+			b.vars["DIGESTBOT_ALERTS_CHANNEL"] = platform + ":" + alertsCh
+			b.writeConfig(fmt.Sprintf("channels:\n  - {name: posts, platform: %s, id: %q, layout: combined}\n  - {name: dead, platform: %s, id: %q, layout: combined}\n",
+				platform, postsCh, platform, deadCh))
+			runOnce := func() string { // failing runs exit 1: what they say is checked
 				t.Helper()
-				_, _, stderr := digestbot(t, vars, "run", "--once", "--config", cfg)
+				_, _, stderr := b.cmd("run", "--once")
 				return stderr
 			}
 
@@ -193,19 +178,11 @@ func TestAlertsInChat(t *testing.T) {
 				t.Fatalf("after 3 failures: %q, want one alert with the error and the next try\n%s", got, stderr)
 			}
 			// The next 47 polls in one process, as `run` would make them.
-			e := env{stdout: io.Discard, stderr: io.Discard, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
-			conf, err := loadConfig(cfg, e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := buildApp(context.Background(), conf, e, newLogger(conf, io.Discard))
-			if err != nil {
-				t.Fatal(err)
-			}
+			a := b.app()
 			for range 47 {
 				a.runOnce(context.Background())
 			}
-			a.store.Close()
+			a.close()
 			if got := texts(alertsCh); len(got) != 1 {
 				t.Fatalf("after 50 failures: %d alerts, want 1: %q", len(got), got)
 			}
@@ -242,11 +219,11 @@ func TestAlertsInChat(t *testing.T) {
 			i := strings.Index(givenUp, "digestbot retry ")
 			id := strings.Fields(strings.Trim(givenUp[i+len("digestbot retry "):], "`\\"))[0]
 			id = strings.TrimRight(id, "`\\.")
-			code, out, stderr := digestbot(t, vars, "retry", "--config", cfg, id)
+			code, out, stderr := b.cmd("retry", id)
 			if code != 0 || !strings.Contains(out, "will be sent again") {
 				t.Fatalf("digestbot retry %s: exit %d %s %s", id, code, out, stderr)
 			}
-			code, _, stderr = digestbot(t, vars, "retry", "--config", cfg, id)
+			code, _, stderr = b.cmd("retry", id)
 			if code != 1 || !strings.Contains(stderr, "not failed") {
 				t.Errorf("second retry of %s: exit %d %s", id, code, stderr)
 			}

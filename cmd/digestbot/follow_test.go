@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -144,77 +141,41 @@ func TestFollowSendsDirectMessages(t *testing.T) {
 	for _, platform := range []string{"slack", "discord"} {
 		t.Run(platform, func(t *testing.T) {
 			feed, more := followFeed(t)
-			dir := t.TempDir()
-			vars := map[string]string{
-				"DIGESTBOT_DB":                  filepath.Join(dir, "bot.db"),
-				"DIGESTBOT_HTTP_ADDR":           "off",
-				"DIGESTBOT_ALLOW_PRIVATE_FEEDS": "true",
-				"DIGESTBOT_FEED_URL":            feed.URL + "/rss/",
-			}
+			b := newTestBot(t, feed.URL+"/rss/")
 			var f *dmFake
 			var postsCh, follower, other, dm string
 			switch platform {
 			case "slack":
 				f = newSlackDMFake(t)
 				postsCh, follower, other, dm = "C0POSTS000", "U0FOLLOW1", "U0OTHER01", "DU0FOLLOW1"
-				vars["DIGESTBOT_SLACK_BOT_TOKEN"] = "xoxb-test"
-				vars["DIGESTBOT_SLACK_API_URL"] = f.srv.URL + "/api/"
-				vars["DIGESTBOT_SLACK_COMMANDS"] = "off"
 			case "discord":
 				f = newDiscordDMFake(t)
 				postsCh, follower, other, dm = "100000000000000002", "200000000000000001", "200000000000000002", "700000000000000001"
-				vars["DIGESTBOT_DISCORD_BOT_TOKEN"] = "test-token"
-				vars["DIGESTBOT_DISCORD_API_URL"] = f.srv.URL + "/api/v10/"
-				vars["DIGESTBOT_DISCORD_COMMANDS"] = "off"
 			}
-			cfg := filepath.Join(dir, "digestbot.yaml")
-			yaml := fmt.Sprintf("channels:\n  - {name: posts, platform: %s, id: %q, layout: separate}\n", platform, postsCh)
-			if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			runOnce := func() {
-				t.Helper()
-				if code, _, stderr := digestbot(t, vars, "run", "--once", "--config", cfg); code != 0 {
-					t.Fatalf("run --once: exit %d\n%s", code, stderr)
-				}
-			}
-			runOnce() // archives and posts issue one
+			b.chat(platform, f.srv.URL)
+			b.writeConfig(fmt.Sprintf("channels:\n  - {name: posts, platform: %s, id: %q, layout: separate}\n", platform, postsCh))
+			b.runOnce() // archives and posts issue one
 			if len(f.texts(postsCh)) == 0 {
 				t.Fatal("issue one was not posted")
 			}
 
 			// Follows typed in chat, through the command router.
-			e := env{stdout: io.Discard, stderr: io.Discard, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
-			conf, err := loadConfig(cfg, e)
-			if err != nil {
-				t.Fatal(err)
-			}
-			a, err := buildApp(context.Background(), conf, e, newLogger(conf, io.Discard))
-			if err != nil {
-				t.Fatal(err)
-			}
-			follow := func(user, words string) string {
-				var got bot.Reply
-				a.service.Mux().ServeCommand(context.Background(), bot.ResponderFunc(func(_ context.Context, r bot.Reply) error {
-					got = r
-					return nil
-				}), bot.Command{Name: "follow", Args: words, Platform: platform, User: user})
-				return got.Text
-			}
+			a := b.app()
 			for _, fw := range [][2]string{{follower, "volcano"}, {follower, `"volcano near"`}, {other, "glacier"}} {
-				if got := follow(fw[0], fw[1]); !strings.Contains(got, "You now follow") {
-					t.Fatalf("follow %s: %q", fw[1], got)
+				r := a.command(bot.Command{Name: "follow", Args: fw[1], Platform: platform, User: fw[0]})
+				if !strings.Contains(r.Text, "You now follow") {
+					t.Fatalf("follow %s: %q", fw[1], r.Text)
 				}
 			}
-			a.store.Close()
+			a.close()
 
-			runOnce() // nothing new: no DM for issue one's volcano item
+			b.runOnce() // nothing new: no DM for issue one's volcano item
 			if got := f.texts(dm); len(got) != 0 {
 				t.Fatalf("DMs before a new issue: %q", got)
 			}
 			more.Store(true)
-			runOnce()
-			runOnce() // a second run sends nothing twice
+			b.runOnce()
+			b.runOnce() // a second run sends nothing twice
 			got := f.texts(dm)
 			if len(got) != 1 || !strings.Contains(got[0], "volcano near the coast") || strings.Contains(got[0], "harbour authority") {
 				t.Fatalf("DMs to the follower = %q, want one, the volcano item of issue two", got)

@@ -20,7 +20,7 @@ const sampleFeed = "../../testdata/sample-feed.xml"
 
 // digestbot runs a command line with the given variables and returns its
 // exit status, stdout and stderr.
-func digestbot(t *testing.T, vars map[string]string, args ...string) (int, string, string) {
+func digestbot(t testing.TB, vars map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	lookup := func(k string) (string, bool) { v, ok := vars[k]; return v, ok }

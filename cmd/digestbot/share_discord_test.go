@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/hex"
@@ -11,9 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -89,62 +85,23 @@ func TestDiscordShareButton(t *testing.T) {
 		presser = "200000000000000007"
 		appID   = "300000000000000003"
 	)
-	dir := t.TempDir()
-	vars := map[string]string{
-		"DIGESTBOT_DB":                  filepath.Join(dir, "bot.db"),
-		"DIGESTBOT_HTTP_ADDR":           "off",
-		"DIGESTBOT_ALLOW_PRIVATE_FEEDS": "true",
-		"DIGESTBOT_FEED_URL":            feed.URL + "/rss/",
-		"DIGESTBOT_DISCORD_BOT_TOKEN":   "test-token",
-		"DIGESTBOT_DISCORD_API_URL":     f.srv.URL + "/api/v10/",
-		"DIGESTBOT_DISCORD_COMMANDS":    "off",
-	}
-	cfg := filepath.Join(dir, "digestbot.yaml")
-	yaml := fmt.Sprintf("channels:\n  - {name: posts, platform: discord, id: %q, layout: separate}\n", postsCh)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	runOnce := func() {
-		t.Helper()
-		if code, _, stderr := digestbot(t, vars, "run", "--once", "--config", cfg); code != 0 {
-			t.Fatalf("run --once: exit %d\n%s", code, stderr)
-		}
-	}
-	runOnce() // archives and posts issue one
-	if len(f.messages(postsCh)) == 0 {
+	b := newTestBot(t, feed.URL+"/rss/")
+	b.chat("discord", f.srv.URL)
+	b.writeConfig(fmt.Sprintf("channels:\n  - {name: posts, platform: discord, id: %q, layout: separate}\n", postsCh))
+	b.runOnce() // archives and posts issue one
+	own := len(f.messages(postsCh))
+	if own == 0 {
 		t.Fatal("issue one was not posted")
 	}
 
-	// The bot with its interactions endpoint.
-	httpVars := map[string]string{
-		"DIGESTBOT_HTTP_ADDR":          "127.0.0.1:0",
-		"DIGESTBOT_DISCORD_COMMANDS":   "http",
-		"DIGESTBOT_DISCORD_PUBLIC_KEY": hex.EncodeToString(pub),
-		"DIGESTBOT_DISCORD_APP_ID":     appID,
-	}
-	lookup := func(k string) (string, bool) {
-		if v, ok := httpVars[k]; ok {
-			return v, true
-		}
-		v, ok := vars[k]
-		return v, ok
-	}
-	e := env{stdout: io.Discard, stderr: io.Discard, lookup: lookup}
-	conf, err := loadConfig(cfg, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := buildApp(context.Background(), conf, e, newLogger(conf, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ready atomic.Bool
-	srv, ln, err := a.httpServer(&ready)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	endpoint := "http://" + ln.Addr().String() + "/discord/interactions"
+	// The bot with its interactions endpoint; the runs go without it.
+	runVars := clone(b.vars)
+	b.vars["DIGESTBOT_HTTP_ADDR"] = "127.0.0.1:0"
+	b.vars["DIGESTBOT_DISCORD_COMMANDS"] = "http"
+	b.vars["DIGESTBOT_DISCORD_PUBLIC_KEY"] = hex.EncodeToString(pub)
+	b.vars["DIGESTBOT_DISCORD_APP_ID"] = appID
+	a := b.app()
+	endpoint := a.serve() + "/discord/interactions"
 
 	var seq atomic.Int64
 	who := fmt.Sprintf(`"channel_id":%q,"guild_id":"500000000000000000","member":{"user":{"id":%q,"username":"ada"},"permissions":"2048"}`, pressCh, presser)
@@ -152,19 +109,7 @@ func TestDiscordShareButton(t *testing.T) {
 		t.Helper()
 		body := fmt.Sprintf(`{"id":"%d","application_id":%q,"type":%d,"token":"itoken-%d",%s,"data":%s}`,
 			600000000000000000+seq.Add(1), appID, typ, seq.Load(), who, data)
-		req, _ := http.NewRequest(http.MethodPost, endpoint, strings.NewReader(body))
-		ts := strconv.FormatInt(time.Now().Unix(), 10)
-		req.Header.Set("X-Signature-Timestamp", ts)
-		req.Header.Set("X-Signature-Ed25519", hex.EncodeToString(ed25519.Sign(key, []byte(ts+body))))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out map[string]any
-		json.NewDecoder(resp.Body).Decode(&out)
-		return resp.StatusCode, out
+		return discordPost(t, endpoint, key, body)
 	}
 	// data returns an interaction answer's message: inline, or the edit of
 	// a deferred answer.
@@ -229,15 +174,10 @@ func TestDiscordShareButton(t *testing.T) {
 		t.Errorf("forged press: status %d, want 401", code)
 	}
 
-	srv.Close()
-	for _, p := range a.plats {
-		for _, c := range p.closers {
-			c(context.Background())
-		}
-	}
-	a.store.Close()
-	runOnce()
-	runOnce()
+	a.close()
+	b.vars = runVars
+	b.runOnce()
+	b.runOnce()
 	got := f.messages(pressCh)
 	if len(got) != 1 {
 		t.Fatalf("%d messages in the channel where the button was pressed, want 1: %q", len(got), got)
@@ -252,5 +192,8 @@ func TestDiscordShareButton(t *testing.T) {
 	}
 	if !strings.Contains(got[0], "volcano observatory") || bytes.Contains([]byte(got[0]), []byte("Fishing crews")) {
 		t.Errorf("shared post %s: want the volcano item only", got[0])
+	}
+	if n := len(f.messages(postsCh)); n != own {
+		t.Errorf("%d posts in the channel of the issue after the share, want its own %d", n, own)
 	}
 }
