@@ -221,7 +221,9 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 		return PollResult{}, &storeError{err}
 	}
 	if !ok {
-		// Known to the store but not configured (any more): poll rarely, post nowhere.
+		// Known to the store but neither configured nor subscribed (any
+		// more): poll rarely, archive, and deliver nothing, not even
+		// followers' direct messages: the admin removed the feed.
 		plan = FeedPlan{URL: f.URL, Interval: MaxBackoff}
 	}
 	interval := plan.Interval
@@ -258,7 +260,7 @@ func (p *Poller) Poll(ctx context.Context, f FeedState) (PollResult, error) {
 		p.observer().Polled(f.URL, "error", p.now().Sub(start))
 		log.Warn("feed_poll_failed", slog.String("error", RedactText(err.Error())), slog.Int("consecutive_failures", failures), slog.Time("next_poll", rec.NextPoll))
 	default:
-		out, err = p.archive(ctx, f, plan, res, true)
+		out, err = p.archive(ctx, f, plan, res, ok)
 		if err != nil {
 			// The store failed: keep the validators so the issues are fetched again.
 			rec.Err = RedactText(err.Error())

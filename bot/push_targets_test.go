@@ -220,3 +220,32 @@ func TestPushForAFeedNobodyReceives(t *testing.T) {
 		t.Errorf("push counts %v, want the event done (not retried)", counts)
 	}
 }
+
+// A feed the admin removed (neither configured nor subscribed any more)
+// is still polled, rarely, and archived for search, but delivers nothing:
+// no channel posts and no direct messages to followers.
+func TestRemovedFeedSendsNoDirectMessages(t *testing.T) {
+	r := newTargetRig(t, true)
+	r.src.issues = []bot.Issue{pushIssue("a", pushT0.Add(-24*time.Hour))}
+	r.poll(t)
+	r.send(t)
+
+	// The admin removes the feed: out of the configuration, unsubscribed.
+	r.poller.Feeds = nil
+	r.outbox.Channels = nil
+	if _, err := r.store.Unsubscribe(context.Background(), r.feed, "fake", subTarget, "U0ADMIN (ana)"); err != nil {
+		t.Fatal(err)
+	}
+	r.src.issues = []bot.Issue{volcanoIssue("b", pushT0), pushIssue("a", pushT0.Add(-24*time.Hour))}
+	r.clock.Add(24 * time.Hour)
+	res := r.poll(t)
+	if res.Inserted != 1 || res.Queued != 0 {
+		t.Errorf("poll of the removed feed: inserted %d, queued %d; want b archived and nothing queued", res.Inserted, res.Queued)
+	}
+	if s := r.send(t); s.Sent != 0 {
+		t.Errorf("the removed feed's new issue sent %d messages, want none (DMs included)", s.Sent)
+	}
+	if got := r.posts("b", dmChannel); len(got) != 0 {
+		t.Errorf("follower got %q for a removed feed", got)
+	}
+}
