@@ -125,7 +125,7 @@ func newRest(apiURL, token string, hc *http.Client, now func() time.Time, sleep 
 		now = time.Now
 	}
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = bot.Sleep
 	}
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))

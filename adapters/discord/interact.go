@@ -14,9 +14,6 @@ import (
 )
 
 const (
-	// defaultInlineWait is how long a handler may take before the
-	// interaction is deferred: Discord wants an answer within 3 seconds.
-	defaultInlineWait = 2 * time.Second
 	// tokenLifetime is how long an interaction token accepts follow-ups.
 	tokenLifetime = 15 * time.Minute
 	flagEphemeral = 1 << 6
@@ -56,7 +53,7 @@ type interactions struct {
 
 func newInteractions(h bot.Handler, s Suggester, inChannel bool, wait time.Duration, r *rest, appID string, log *slog.Logger) *interactions {
 	if wait <= 0 {
-		wait = defaultInlineWait
+		wait = bot.DefaultInlineWait // Discord wants an answer within 3 seconds
 	}
 	return &interactions{
 		replies: &bot.Replies{Handler: h, InlineWait: wait, Timeout: tokenLifetime,

@@ -240,15 +240,3 @@ func isSnowflake(s string) bool {
 	}
 	return true
 }
-
-// sleepCtx waits d or until ctx ends: the default Options.Sleep.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -106,7 +106,7 @@ func New(opts Options) (*Client, error) {
 		c.now = time.Now
 	}
 	if c.sleep == nil {
-		c.sleep = sleepCtx
+		c.sleep = bot.Sleep
 	}
 	if c.pace == 0 {
 		c.pace = time.Second
@@ -130,20 +130,6 @@ func (c *Client) slackOptions(extra ...slack.Option) []slack.Option {
 		o = append(o, slack.OptionAPIURL(c.apiURL))
 	}
 	return append(o, extra...)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Publish sends a new post and returns its reference, "CHANNEL:TS". With

@@ -227,7 +227,7 @@ func TestPublishRateLimited(t *testing.T) {
 			if d > time.Minute {
 				cancel()
 			}
-			return sleepCtx(ctx, d)
+			return bot.Sleep(ctx, d)
 		}
 		_, err = c.Publish(ctx, testMessage(testIssue(), bot.LayoutThread, bot.PartLead, 0))
 		if !errors.Is(err, context.Canceled) {
