@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -291,7 +290,7 @@ const webhookSecret = "harbour-webhook-secret-7d1c9e"
 // pushBot is the bot built from a config with a Ghost site, fake Slack
 // and Discord, and its HTTP server.
 type pushBot struct {
-	a    *app
+	a    *testApp
 	base string
 	logs *bytes.Buffer
 }
@@ -305,17 +304,13 @@ const e2eChannels = "channels:\n" +
 	"editors_channel: editors\n"
 
 func newPushBot(t testing.TB, site string, chat *chatAPIs, channels string) *pushBot {
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "digestbot.yaml")
+	tb := newTestBot(t, "") // the fake Ghost is on 127.0.0.1: private feeds allowed
 	yaml := "feeds:\n  - url: " + site + "rss/\n" + channels
 	if strings.Contains(channels, "editors_channel") {
 		yaml = strings.Replace(yaml, "rss/\n", "rss/\n    channels: [team, community]\n", 1)
 	}
-	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"DIGESTBOT_DB":                      filepath.Join(dir, "bot.db"),
+	tb.writeConfig(yaml)
+	for k, v := range map[string]string{
 		"DIGESTBOT_HTTP_ADDR":               "127.0.0.1:0",
 		"DIGESTBOT_SLACK_BOT_TOKEN":         "xoxb-test-token",
 		"DIGESTBOT_SLACK_COMMANDS":          "off",
@@ -335,31 +330,17 @@ func newPushBot(t testing.TB, site string, chat *chatAPIs, channels string) *pus
 		"DIGESTBOT_SLACK_REPLIES":           "ephemeral",
 		"DIGESTBOT_LOG_FORMAT":              "json",
 		"DIGESTBOT_GHOST_LEGACY_SIGNATURES": "false",
-		"DIGESTBOT_ALLOW_PRIVATE_FEEDS":     "true", // the fake Ghost is on 127.0.0.1
+	} {
+		tb.vars[k] = v
 	}
 	logs := &bytes.Buffer{}
-	e := env{stdout: io.Discard, stderr: io.Discard, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
-	cfg, err := loadConfig(cfgFile, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := buildApp(context.Background(), cfg, e, newLogger(cfg, &lockedWriter{w: logs}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.store.Close() })
+	a := tb.appLogging(&lockedWriter{w: logs})
+	t.Cleanup(a.close)
 	if err := a.poller.Register(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var ready atomic.Bool
-	ready.Store(true)
-	srv, ln, err := a.httpServer(&ready)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &pushBot{a: a, base: "http://" + ln.Addr().String(), logs: logs}
+	base := a.serve()
+	return &pushBot{a: a, base: base, logs: logs}
 }
 
 type lockedWriter struct {
@@ -694,34 +675,17 @@ func TestBackfillGhost(t *testing.T) {
 // With public_url, the WebSub callbacks are served: unknown ids are 404
 // for GET (verification) and POST (content).
 func TestWebSubRoute(t *testing.T) {
-	vars := map[string]string{
-		"DIGESTBOT_FEED_URL":   sampleFeed,
-		"DIGESTBOT_DB":         filepath.Join(t.TempDir(), "bot.db"),
-		"DIGESTBOT_HTTP_ADDR":  "127.0.0.1:0",
-		"DIGESTBOT_PUBLIC_URL": "https://bot.example.org",
-	}
-	e := env{stdout: io.Discard, stderr: io.Discard, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
-	cfg, err := loadConfig("", e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := buildApp(context.Background(), cfg, e, newLogger(cfg, io.Discard))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.store.Close()
+	b := newTestBot(t, sampleFeed)
+	b.vars["DIGESTBOT_HTTP_ADDR"] = "127.0.0.1:0"
+	b.vars["DIGESTBOT_PUBLIC_URL"] = "https://bot.example.org"
+	a := b.app()
+	defer a.close()
 	if a.websub == nil {
 		t.Fatal("public_url set, but no WebSub manager")
 	}
-	var ready atomic.Bool
-	srv, ln, err := a.httpServer(&ready)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
+	base := a.serve()
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
-		req, _ := http.NewRequest(method, "http://"+ln.Addr().String()+"/websub/0123abcd?hub.mode=subscribe", strings.NewReader("<rss/>"))
+		req, _ := http.NewRequest(method, base+"/websub/0123abcd?hub.mode=subscribe", strings.NewReader("<rss/>"))
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

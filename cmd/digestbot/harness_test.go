@@ -27,7 +27,7 @@ import (
 type testBot struct {
 	t    testing.TB
 	dir  string
-	cfg  string            // path of digestbot.yaml (see writeConfig)
+	cfg  string            // path of digestbot.yaml once written, else ""
 	vars map[string]string // DIGESTBOT_* environment
 }
 
@@ -36,7 +36,7 @@ type testBot struct {
 // none: the config names them).
 func newTestBot(t testing.TB, feedURL string) *testBot {
 	dir := t.TempDir()
-	b := &testBot{t: t, dir: dir, cfg: filepath.Join(dir, "digestbot.yaml"), vars: map[string]string{
+	b := &testBot{t: t, dir: dir, vars: map[string]string{
 		"DIGESTBOT_DB":                  filepath.Join(dir, "bot.db"),
 		"DIGESTBOT_HTTP_ADDR":           "off",
 		"DIGESTBOT_ALLOW_PRIVATE_FEEDS": "true",
@@ -64,19 +64,24 @@ func (b *testBot) chat(platform, base string) {
 	}
 }
 
-// writeConfig writes digestbot.yaml.
+// writeConfig writes digestbot.yaml, which the commands and app read from
+// then on.
 func (b *testBot) writeConfig(yaml string) {
 	b.t.Helper()
+	b.cfg = filepath.Join(b.dir, "digestbot.yaml")
 	if err := os.WriteFile(b.cfg, []byte(yaml), 0o600); err != nil {
 		b.t.Fatal(err)
 	}
 }
 
-// cmd runs `digestbot <name> --config digestbot.yaml <args>` in process
-// and returns its exit code, stdout and stderr.
+// cmd runs `digestbot <name> [--config digestbot.yaml] <args>` in
+// process and returns its exit code, stdout and stderr.
 func (b *testBot) cmd(name string, args ...string) (int, string, string) {
 	b.t.Helper()
-	return digestbot(b.t, b.vars, append([]string{name, "--config", b.cfg}, args...)...)
+	if b.cfg != "" {
+		args = append([]string{"--config", b.cfg}, args...)
+	}
+	return digestbot(b.t, b.vars, append([]string{name}, args...)...)
 }
 
 // runOnce runs `digestbot run --once` and fails the test unless it exits 0.

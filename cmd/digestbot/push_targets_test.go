@@ -36,9 +36,7 @@ func TestGhostPushReachesSubscribersAndFollowers(t *testing.T) {
 	}
 
 	// A reader follows a word of the next issue.
-	var answer bot.Reply
-	b.a.service.Mux().ServeCommand(ctx, bot.ResponderFunc(func(_ context.Context, r bot.Reply) error { answer = r; return nil }),
-		bot.Command{Name: "follow", Args: "helpline", Platform: "slack", User: follower})
+	answer := b.a.command(bot.Command{Name: "follow", Args: "helpline", Platform: "slack", User: follower})
 	if !strings.Contains(answer.Text, "You now follow") {
 		t.Fatalf("follow helpline: %q", answer.Text)
 	}

@@ -2,21 +2,16 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"digestbot/adapters/slack"
 )
 
 // chatFake is a Slack Web API stand-in that records every request body:
@@ -82,15 +77,10 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	host := strings.TrimPrefix(feedSrv.URL, "http://")
 	good := "http://reader:" + secret + "1@" + host + "/good?format=rss&token=" + secret + "2"
 	bad := "http://" + secret + "3tokenasuser@" + host + "/bad?api_key=" + secret + "4&sig=" + secret + "5"
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "digestbot.yaml")
-	yaml := "feeds:\n  - url: " + good + "\n  - url: " + bad + "\nchannels:\n  - name: team\n    platform: slack\n    id: C0123ABCD\n    layout: combined\n"
-	if err := os.WriteFile(cfgFile, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	b := newTestBot(t, "") // the fake feed server listens on 127.0.0.1
+	b.writeConfig("feeds:\n  - url: " + good + "\n  - url: " + bad + "\nchannels:\n  - name: team\n    platform: slack\n    id: C0123ABCD\n    layout: combined\n")
 	apiURL := strings.Replace(chat.srv.URL, "http://", "http://apiuser:"+secret+"6@", 1) + "/api/"
-	vars := map[string]string{
-		"DIGESTBOT_DB":                   filepath.Join(dir, "bot.db"),
+	for k, v := range map[string]string{
 		"DIGESTBOT_HTTP_ADDR":            "127.0.0.1:0",
 		"DIGESTBOT_SLACK_BOT_TOKEN":      "xoxb-1-" + secret + "7",
 		"DIGESTBOT_SLACK_SIGNING_SECRET": secret + "8",
@@ -98,20 +88,21 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		"DIGESTBOT_SLACK_API_URL":        apiURL,
 		"DIGESTBOT_USER_AGENT":           "digestbot-test (+https://ua:" + secret + "11@example.org/?key=" + secret + "12)",
 		"DIGESTBOT_LOG_LEVEL":            "debug",
-		"DIGESTBOT_ALLOW_PRIVATE_FEEDS":  "true", // the fake feed server listens on 127.0.0.1
+	} {
+		b.vars[k] = v
 	}
 	var all strings.Builder
 	record := func(what string, code int, out, stderr string) {
 		all.WriteString("== " + what + " exit " + strconv.Itoa(code) + "\n" + out + stderr)
 	}
-	for i, db := range []string{"postgres://bot:" + secret + "13@db:5432/x?sslmode=disable", "host=db user=bot password=" + secret + "14", vars["DIGESTBOT_DB"]} {
-		v := clone(vars)
+	for i, db := range []string{"postgres://bot:" + secret + "13@db:5432/x?sslmode=disable", "host=db user=bot password=" + secret + "14", b.vars["DIGESTBOT_DB"]} {
+		v := clone(b.vars)
 		v["DIGESTBOT_DB"] = db
 		v["DIGESTBOT_DISCORD_API_URL"] = "https://du:" + secret + "9@discord.example/api/v10/?token=" + secret + "10"
-		code, out, stderr := digestbot(t, v, "config", "check", "--config", cfgFile)
+		code, out, stderr := digestbot(t, v, "config", "check", "--config", b.cfg)
 		record("config check db #"+strconv.Itoa(i), code, out, stderr)
 	}
-	code, out, stderr := digestbot(t, vars, "run", "--once", "--config", cfgFile)
+	code, out, stderr := b.cmd("run", "--once")
 	record("run --once", code, out, stderr)
 	if code == 0 {
 		t.Errorf("run --once with a failing feed exited 0")
@@ -119,50 +110,23 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 	if !strings.Contains(chat.said(), "chat.postMessage") {
 		t.Errorf("nothing was posted to the chat fake:\n%s", stderr)
 	}
-	code, out, stderr = digestbot(t, vars, "status", "--config", cfgFile)
+	code, out, stderr = b.cmd("status")
 	record("status", code, out, stderr)
 	if !strings.Contains(out, "/bad?api_key=xxxxx&sig=xxxxx") {
 		t.Errorf("status does not show the failing feed redacted:\n%s", out)
 	}
-	code, out, stderr = digestbot(t, vars, "backfill", "--config", cfgFile, good)
+	code, out, stderr = b.cmd("backfill", good)
 	record("backfill", code, out, stderr)
 
 	// /digest feeds over the HTTP endpoint, and /metrics.
 	var logs bytes.Buffer
-	e := env{stdout: &logs, stderr: &logs, lookup: func(k string) (string, bool) { v, ok := vars[k]; return v, ok }}
-	cfg, err := loadConfig(cfgFile, e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := buildApp(context.Background(), cfg, e, newLogger(cfg, &logs))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.store.Close()
-	var ready atomic.Bool
-	ready.Store(true)
-	srv, ln, err := a.httpServer(&ready)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
+	a := b.appLogging(&logs)
+	defer a.close()
+	base := a.serve()
 	form := url.Values{"command": {"/digest"}, "text": {"feeds"}, "user_id": {"U1"}, "channel_id": {"C1"},
 		"response_url": {chat.srv.URL + "/response"}}
-	body := []byte(form.Encode())
-	req, _ := http.NewRequest("POST", base+"/slack/commands", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	ts := strconv.FormatInt(time.Now().Unix(), 10)
-	req.Header.Set("X-Slack-Request-Timestamp", ts)
-	req.Header.Set("X-Slack-Signature", slack.Sign(secret+"8", ts, body))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	reply, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	record("/digest feeds", resp.StatusCode, string(reply), "")
+	status, reply := slackPost(t, base+"/slack/commands", secret+"8", form)
+	record("/digest feeds", status, string(reply), "")
 	if !strings.Contains(string(reply)+chat.said(), "/bad?") || !strings.Contains(string(reply)+chat.said(), "sig=xxxxx") {
 		t.Errorf("/digest feeds does not show the untitled feed redacted:\n%s", reply)
 	}
