@@ -144,13 +144,17 @@ func (p *Poller) deliveries(ctx context.Context, is *Issue, plan FeedPlan, follo
 	return append(ds, FollowDeliveries(is, follows.m.MatchIssue(is))...), nil
 }
 
-// subscriptions returns a feed's chat subscriptions, when the store keeps any.
+// subscriptions returns a feed's chat subscriptions (every feed's for
+// url ""), when the store keeps any.
 func (p *Poller) subscriptions(ctx context.Context, url string) ([]Subscription, error) {
 	ss, ok := p.Store.(SubscriptionStore)
 	if !ok {
 		return nil, nil
 	}
 	subs, err := ss.Subscriptions(ctx, url)
+	if err != nil && url == "" {
+		return nil, fmt.Errorf("bot: subscriptions: %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("bot: subscriptions of %s: %w", url, err)
 	}
@@ -189,6 +193,60 @@ func (p *Poller) PollDue(ctx context.Context) (int, error) {
 		}
 	}
 	return n, ctx.Err()
+}
+
+// PollAll polls once, due or not, every feed the poller serves: the
+// configured ones, then those known only from chat subscriptions (as
+// `digestbot run --once` does). A feed that fails (its error recorded in
+// the store, as Poll records it; a 304 is no failure) does not stop the
+// others: failures holds one error per failed feed. err is a failure to
+// learn which feeds to poll or to read one's state from the store; it
+// ends the run at once, leaving the remaining feeds unpolled.
+func (p *Poller) PollAll(ctx context.Context) (failures []error, err error) {
+	urls, err := p.servedFeeds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, url := range urls {
+		f, err := p.Store.Feed(ctx, url)
+		if err != nil {
+			return failures, err
+		}
+		if _, err := p.Poll(ctx, f); err != nil {
+			failures = append(failures, err)
+		}
+	}
+	return failures, nil
+}
+
+// servedFeeds lists the configured feeds, then the feeds subscribed from
+// chat that are not configured, each once. A subscribed feed is made known
+// to the store (a subscription saved without its feed row is still
+// served).
+func (p *Poller) servedFeeds(ctx context.Context) ([]string, error) {
+	seen := make(map[string]bool, len(p.Feeds))
+	urls := make([]string, 0, len(p.Feeds))
+	for _, f := range p.Feeds {
+		if !seen[f.URL] {
+			seen[f.URL] = true
+			urls = append(urls, f.URL)
+		}
+	}
+	subs, err := p.subscriptions(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range subs {
+		if seen[s.Feed] {
+			continue
+		}
+		seen[s.Feed] = true
+		if err := p.Store.EnsureFeed(ctx, s.Feed); err != nil {
+			return nil, fmt.Errorf("bot: register subscribed feed %s: %w", RedactURL(s.Feed), err)
+		}
+		urls = append(urls, s.Feed)
+	}
+	return urls, nil
 }
 
 // storeError marks failures of the store, as opposed to the feed's.

@@ -208,15 +208,11 @@ func (a *app) runOnce(ctx context.Context) error {
 			failed = append(failed, err)
 		}
 	}
-	for _, p := range a.poller.Feeds {
-		f, err := a.store.Feed(ctx, p.URL)
-		if err != nil {
-			return err
-		}
-		if _, err := a.poller.Poll(ctx, f); err != nil {
-			failed = append(failed, err)
-		}
+	polled, err := a.poller.PollAll(ctx)
+	if err != nil {
+		return err
 	}
+	failed = append(failed, polled...)
 	stats, err := a.outbox.SendDue(ctx)
 	if err != nil {
 		return err
