@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -32,108 +29,6 @@ func flakyFeed(t *testing.T) (*httptest.Server, *atomic.Bool) {
 	return srv, &down
 }
 
-// slackAlertsFake is a Slack Web API stand-in: chat.postMessage to C0DEAD0000
-// answers channel_not_found; every message is recorded by channel.
-type slackAlertsFake struct {
-	mu   sync.Mutex
-	msgs map[string][]string // channel → texts
-	srv  *httptest.Server
-}
-
-func newSlackAlertsFake(t *testing.T) *slackAlertsFake {
-	f := &slackAlertsFake{msgs: map[string][]string{}}
-	var n atomic.Int64
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		w.Header().Set("Content-Type", "application/json")
-		if !strings.HasSuffix(r.URL.Path, "chat.postMessage") {
-			io.WriteString(w, `{"ok":true,"messages":[]}`)
-			return
-		}
-		ch := r.FormValue("channel")
-		if ch == "C0DEAD0000" {
-			io.WriteString(w, `{"ok":false,"error":"channel_not_found"}`)
-			return
-		}
-		f.mu.Lock()
-		f.msgs[ch] = append(f.msgs[ch], r.FormValue("text"))
-		f.mu.Unlock()
-		fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, ch, n.Add(1))
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *slackAlertsFake) texts(ch string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.msgs[ch]...)
-}
-
-// discordAlertsFake is a Discord REST stand-in with rate-limit headers:
-// channel 100000000000000666 is unknown; messages are recorded by channel.
-type discordAlertsFake struct {
-	mu   sync.Mutex
-	msgs map[string][]string
-	srv  *httptest.Server
-}
-
-func newDiscordAlertsFake(t *testing.T) *discordAlertsFake {
-	f := &discordAlertsFake{msgs: map[string][]string{}}
-	var n atomic.Int64
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-RateLimit-Limit", "5")
-		w.Header().Set("X-RateLimit-Remaining", "4")
-		w.Header().Set("X-RateLimit-Reset-After", "1")
-		w.Header().Set("X-RateLimit-Bucket", "b")
-		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v10/"), "/")
-		if len(parts) < 2 || parts[0] != "channels" {
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"message":"404: Not Found","code":0}`)
-			return
-		}
-		ch := parts[1]
-		if ch == "100000000000000666" {
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"message":"Unknown Channel","code":10003}`)
-			return
-		}
-		switch {
-		case r.Method == http.MethodGet && len(parts) == 2:
-			fmt.Fprintf(w, `{"id":%q,"type":0}`, ch)
-		case r.Method == http.MethodGet:
-			io.WriteString(w, `[]`)
-		case r.Method == http.MethodPost && len(parts) == 3 && parts[2] == "messages":
-			var body struct {
-				Content string `json:"content"`
-				Embeds  []struct {
-					Title string `json:"title"`
-				} `json:"embeds"`
-			}
-			json.NewDecoder(r.Body).Decode(&body)
-			text := body.Content
-			if text == "" && len(body.Embeds) > 0 {
-				text = "embed: " + body.Embeds[0].Title
-			}
-			f.mu.Lock()
-			f.msgs[ch] = append(f.msgs[ch], text)
-			f.mu.Unlock()
-			fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), ch)
-		default:
-			fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), ch)
-		}
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *discordAlertsFake) texts(ch string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.msgs[ch]...)
-}
-
 // TestAlertsInChat runs the binary's commands against fake Slack and
 // Discord: a feed failing 3 polls in a row makes one alert in each alerts
 // channel, 50 failures still one, recovery one more; a post given up makes
@@ -143,19 +38,13 @@ func TestAlertsInChat(t *testing.T) {
 		t.Run(platform, func(t *testing.T) {
 			feed, down := flakyFeed(t)
 			b := newTestBot(t, feed.URL+"/rss/?token=S3CR3T")
-			var texts func(string) []string
+			texts := b.fakeChat(platform).plainTexts
 			var alertsCh, postsCh, deadCh string
 			switch platform {
 			case "slack":
-				f := newSlackAlertsFake(t)
-				texts = f.texts
-				alertsCh, postsCh, deadCh = "C0ALERTS00", "C0POSTS000", "C0DEAD0000"
-				b.chat(platform, f.srv.URL)
+				alertsCh, postsCh, deadCh = "C0ALERTS00", "C0POSTS000", slackDeadChannel
 			case "discord":
-				f := newDiscordAlertsFake(t)
-				texts = f.texts
-				alertsCh, postsCh, deadCh = "100000000000000001", "100000000000000002", "100000000000000666"
-				b.chat(platform, f.srv.URL)
+				alertsCh, postsCh, deadCh = "100000000000000001", "100000000000000002", discordDeadChannel
 			}
 			b.vars["DIGESTBOT_ALERTS_CHANNEL"] = platform + ":" + alertsCh
 			b.writeConfig(fmt.Sprintf("channels:\n  - {name: posts, platform: %s, id: %q, layout: combined}\n  - {name: dead, platform: %s, id: %q, layout: combined}\n",

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -48,91 +45,6 @@ func followFeed(t *testing.T) (*httptest.Server, *atomic.Bool) {
 	return srv, &more
 }
 
-// dmFake records messages by channel for a fake Slack or Discord that can
-// open direct-message channels.
-type dmFake struct {
-	mu    sync.Mutex
-	msgs  map[string][]string // channel → texts (Slack) or embed titles and descriptions (Discord)
-	opens map[string]int      // user → direct-message channels opened
-	srv   *httptest.Server
-}
-
-func (f *dmFake) record(ch, text string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.msgs[ch] = append(f.msgs[ch], text)
-}
-
-func (f *dmFake) texts(ch string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.msgs[ch]...)
-}
-
-func newSlackDMFake(t *testing.T) *dmFake {
-	f := &dmFake{msgs: map[string][]string{}, opens: map[string]int{}}
-	var n atomic.Int64
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.ParseForm()
-		w.Header().Set("Content-Type", "application/json")
-		switch {
-		case strings.HasSuffix(r.URL.Path, "conversations.open"):
-			user := r.FormValue("users")
-			f.mu.Lock()
-			f.opens[user]++
-			f.mu.Unlock()
-			fmt.Fprintf(w, `{"ok":true,"channel":{"id":"D%s"}}`, user)
-		case strings.HasSuffix(r.URL.Path, "chat.postMessage"):
-			ch := r.FormValue("channel")
-			f.record(ch, r.FormValue("blocks"))
-			fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, ch, n.Add(1))
-		default:
-			io.WriteString(w, `{"ok":true,"messages":[]}`)
-		}
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func newDiscordDMFake(t *testing.T) *dmFake {
-	f := &dmFake{msgs: map[string][]string{}, opens: map[string]int{}}
-	var n atomic.Int64
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("X-RateLimit-Limit", "5")
-		w.Header().Set("X-RateLimit-Remaining", "4")
-		w.Header().Set("X-RateLimit-Reset-After", "1")
-		w.Header().Set("X-RateLimit-Bucket", "b")
-		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v10/"), "/")
-		switch {
-		case r.Method == http.MethodPost && strings.Join(parts, "/") == "users/@me/channels":
-			var body struct {
-				Recipient string `json:"recipient_id"`
-			}
-			json.NewDecoder(r.Body).Decode(&body)
-			f.mu.Lock()
-			f.opens[body.Recipient]++
-			f.mu.Unlock()
-			fmt.Fprintf(w, `{"id":"7%s","type":1}`, body.Recipient[1:])
-		case len(parts) < 2 || parts[0] != "channels":
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"message":"404: Not Found","code":0}`)
-		case r.Method == http.MethodGet && len(parts) == 2:
-			fmt.Fprintf(w, `{"id":%q,"type":0}`, parts[1])
-		case r.Method == http.MethodGet:
-			io.WriteString(w, `[]`)
-		case r.Method == http.MethodPost && len(parts) == 3 && parts[2] == "messages":
-			b, _ := io.ReadAll(r.Body)
-			f.record(parts[1], string(b))
-			fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), parts[1])
-		default:
-			fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), parts[1])
-		}
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
 // TestFollowSendsDirectMessages: a user who follows "volcano" gets one
 // direct message, for the matching roundup item of the next issue (not for
 // the issue already archived, not for the other item), even with two
@@ -142,17 +54,14 @@ func TestFollowSendsDirectMessages(t *testing.T) {
 		t.Run(platform, func(t *testing.T) {
 			feed, more := followFeed(t)
 			b := newTestBot(t, feed.URL+"/rss/")
-			var f *dmFake
+			f := b.fakeChat(platform)
 			var postsCh, follower, other, dm string
 			switch platform {
 			case "slack":
-				f = newSlackDMFake(t)
 				postsCh, follower, other, dm = "C0POSTS000", "U0FOLLOW1", "U0OTHER01", "DU0FOLLOW1"
 			case "discord":
-				f = newDiscordDMFake(t)
 				postsCh, follower, other, dm = "100000000000000002", "200000000000000001", "200000000000000002", "700000000000000001"
 			}
-			b.chat(platform, f.srv.URL)
 			b.writeConfig(fmt.Sprintf("channels:\n  - {name: posts, platform: %s, id: %q, layout: separate}\n", platform, postsCh))
 			b.runOnce() // archives and posts issue one
 			if len(f.texts(postsCh)) == 0 {
@@ -180,15 +89,12 @@ func TestFollowSendsDirectMessages(t *testing.T) {
 			if len(got) != 1 || !strings.Contains(got[0], "volcano near the coast") || strings.Contains(got[0], "harbour authority") {
 				t.Fatalf("DMs to the follower = %q, want one, the volcano item of issue two", got)
 			}
-			f.mu.Lock()
-			opensOther := f.opens[other]
-			f.mu.Unlock()
-			if opensOther != 0 {
+			if f.opened(other) != 0 {
 				t.Errorf("the user following glacier had a DM channel opened")
 			}
-			for ch, msgs := range f.msgs {
-				if ch != postsCh && ch != dm && len(msgs) > 0 {
-					t.Errorf("unexpected messages in %s: %q", ch, msgs)
+			for ch := range f.postedIn() {
+				if ch != postsCh && ch != dm {
+					t.Errorf("unexpected messages in %s: %q", ch, f.texts(ch))
 				}
 			}
 		})

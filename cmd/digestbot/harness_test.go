@@ -6,13 +6,16 @@ import (
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -219,4 +222,156 @@ func discordPost(t testing.TB, u string, key ed25519.PrivateKey, body string) (i
 	var out map[string]any
 	json.NewDecoder(resp.Body).Decode(&out)
 	return resp.StatusCode, out
+}
+
+// The channels the platform fakes refuse, as a deleted channel is.
+const (
+	slackDeadChannel   = "C0DEAD0000"
+	discordDeadChannel = "100000000000000666"
+)
+
+// platformFake is a fake Slack Web API or Discord REST API (Discord with
+// rate-limit headers): it opens direct-message channels (Slack D<user>,
+// Discord 7<user without its first digit>), takes messages, recording them
+// by channel, refuses the dead channel, and (Discord) takes the edits of
+// interaction answers.
+type platformFake struct {
+	mu    sync.Mutex
+	msgs  map[string][]string // channel → bodies: Slack blocks, Discord JSON
+	plain map[string][]string // channel → Slack text, Discord content (or "embed: <title>")
+	opens map[string]int      // user → direct-message channels opened
+	edits chan []byte         // Discord: PATCH webhooks/<app>/<token>/messages/@original bodies
+	srv   *httptest.Server
+}
+
+// fakeChat starts a fake of platform ("slack" or "discord") and points the
+// bot at it (see chat).
+func (b *testBot) fakeChat(platform string) *platformFake {
+	f := &platformFake{msgs: map[string][]string{}, plain: map[string][]string{}, opens: map[string]int{}, edits: make(chan []byte, 16)}
+	var n atomic.Int64
+	var h http.HandlerFunc
+	switch platform {
+	case "slack":
+		h = func(w http.ResponseWriter, r *http.Request) {
+			r.ParseForm()
+			w.Header().Set("Content-Type", "application/json")
+			switch {
+			case strings.HasSuffix(r.URL.Path, "conversations.open"):
+				user := r.FormValue("users")
+				f.mu.Lock()
+				f.opens[user]++
+				f.mu.Unlock()
+				fmt.Fprintf(w, `{"ok":true,"channel":{"id":"D%s"}}`, user)
+			case strings.HasSuffix(r.URL.Path, "chat.postMessage"):
+				ch := r.FormValue("channel")
+				if ch == slackDeadChannel {
+					io.WriteString(w, `{"ok":false,"error":"channel_not_found"}`)
+					return
+				}
+				f.record(ch, r.FormValue("blocks"), r.FormValue("text"))
+				fmt.Fprintf(w, `{"ok":true,"channel":%q,"ts":"1700000000.%06d"}`, ch, n.Add(1))
+			default:
+				io.WriteString(w, `{"ok":true,"messages":[]}`)
+			}
+		}
+	case "discord":
+		h = func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("X-RateLimit-Limit", "5")
+			w.Header().Set("X-RateLimit-Remaining", "4")
+			w.Header().Set("X-RateLimit-Reset-After", "1")
+			w.Header().Set("X-RateLimit-Bucket", "b")
+			parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v10/"), "/")
+			switch {
+			case parts[0] == "webhooks":
+				if r.Method == http.MethodPatch {
+					f.edits <- b
+				}
+				fmt.Fprintf(w, `{"id":"%d","channel_id":"1"}`, 800000000000000000+n.Add(1))
+			case r.Method == http.MethodPost && strings.Join(parts, "/") == "users/@me/channels":
+				var body struct {
+					Recipient string `json:"recipient_id"`
+				}
+				json.Unmarshal(b, &body)
+				f.mu.Lock()
+				f.opens[body.Recipient]++
+				f.mu.Unlock()
+				fmt.Fprintf(w, `{"id":"7%s","type":1}`, body.Recipient[1:])
+			case len(parts) < 2 || parts[0] != "channels":
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, `{"message":"404: Not Found","code":0}`)
+			case parts[1] == discordDeadChannel:
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, `{"message":"Unknown Channel","code":10003}`)
+			case r.Method == http.MethodGet && len(parts) == 2:
+				fmt.Fprintf(w, `{"id":%q,"type":0,"guild_id":"500000000000000000"}`, parts[1])
+			case r.Method == http.MethodGet:
+				io.WriteString(w, `[]`)
+			case r.Method == http.MethodPost && len(parts) == 3 && parts[2] == "messages":
+				var msg struct {
+					Content string `json:"content"`
+					Embeds  []struct {
+						Title string `json:"title"`
+					} `json:"embeds"`
+				}
+				json.Unmarshal(b, &msg)
+				text := msg.Content
+				if text == "" && len(msg.Embeds) > 0 {
+					text = "embed: " + msg.Embeds[0].Title
+				}
+				f.record(parts[1], string(b), text)
+				fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), parts[1])
+			default:
+				fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), parts[1])
+			}
+		}
+	default:
+		b.t.Fatalf("no fake for platform %q", platform)
+	}
+	f.srv = httptest.NewServer(h)
+	b.t.Cleanup(f.srv.Close)
+	b.chat(platform, f.srv.URL)
+	return f
+}
+
+func (f *platformFake) record(ch, body, text string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.msgs[ch] = append(f.msgs[ch], body)
+	f.plain[ch] = append(f.plain[ch], text)
+}
+
+// texts returns the bodies of the messages posted in ch.
+func (f *platformFake) texts(ch string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.msgs[ch]...)
+}
+
+// plainTexts returns the plain texts of the messages posted in ch.
+func (f *platformFake) plainTexts(ch string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.plain[ch]...)
+}
+
+// postedIn returns the channels with messages, each with its number.
+func (f *platformFake) postedIn() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := map[string]int{}
+	for ch, msgs := range f.msgs {
+		if len(msgs) > 0 {
+			out[ch] = len(msgs)
+		}
+	}
+	return out
+}
+
+// opened returns how many direct-message channels were opened to user.
+func (f *platformFake) opened(user string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.opens[user]
 }

@@ -7,64 +7,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 )
-
-// shareFake is a fake Discord REST API for the Share test: channels take
-// messages (recorded with their content and embeds), interaction
-// follow-ups and edits are recorded and announced on edits.
-type shareFake struct {
-	mu    sync.Mutex
-	msgs  map[string][]string // channel → message bodies
-	edits chan []byte         // PATCH webhooks/<app>/<token>/messages/@original bodies
-	srv   *httptest.Server
-}
-
-func newShareFake(t *testing.T) *shareFake {
-	f := &shareFake{msgs: map[string][]string{}, edits: make(chan []byte, 16)}
-	var n atomic.Int64
-	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v10/"), "/")
-		switch {
-		case parts[0] == "webhooks":
-			if r.Method == http.MethodPatch {
-				f.edits <- b
-			}
-			fmt.Fprintf(w, `{"id":"%d","channel_id":"1"}`, 800000000000000000+n.Add(1))
-		case len(parts) < 2 || parts[0] != "channels":
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"message":"404: Not Found","code":0}`)
-		case r.Method == http.MethodGet && len(parts) == 2:
-			fmt.Fprintf(w, `{"id":%q,"type":0,"guild_id":"500000000000000000"}`, parts[1])
-		case r.Method == http.MethodGet:
-			io.WriteString(w, `[]`)
-		case r.Method == http.MethodPost && len(parts) == 3 && parts[2] == "messages":
-			f.mu.Lock()
-			f.msgs[parts[1]] = append(f.msgs[parts[1]], string(b))
-			f.mu.Unlock()
-			fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), parts[1])
-		default:
-			fmt.Fprintf(w, `{"id":"%d","channel_id":%q}`, 900000000000000000+n.Add(1), parts[1])
-		}
-	}))
-	t.Cleanup(f.srv.Close)
-	return f
-}
-
-func (f *shareFake) messages(ch string) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]string(nil), f.msgs[ch]...)
-}
 
 // TestDiscordShareButton: a reader searches privately, presses the Share
 // button of a roundup item (a signed interaction at POST
@@ -73,7 +20,6 @@ func (f *shareFake) messages(ch string) []string {
 // a mention that pings nobody. A forged press posts nothing.
 func TestDiscordShareButton(t *testing.T) {
 	feed, _ := followFeed(t)
-	f := newShareFake(t)
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -86,10 +32,10 @@ func TestDiscordShareButton(t *testing.T) {
 		appID   = "300000000000000003"
 	)
 	b := newTestBot(t, feed.URL+"/rss/")
-	b.chat("discord", f.srv.URL)
+	f := b.fakeChat("discord")
 	b.writeConfig(fmt.Sprintf("channels:\n  - {name: posts, platform: discord, id: %q, layout: separate}\n", postsCh))
 	b.runOnce() // archives and posts issue one
-	own := len(f.messages(postsCh))
+	own := len(f.texts(postsCh))
 	if own == 0 {
 		t.Fatal("issue one was not posted")
 	}
@@ -178,7 +124,7 @@ func TestDiscordShareButton(t *testing.T) {
 	b.vars = runVars
 	b.runOnce()
 	b.runOnce()
-	got := f.messages(pressCh)
+	got := f.texts(pressCh)
 	if len(got) != 1 {
 		t.Fatalf("%d messages in the channel where the button was pressed, want 1: %q", len(got), got)
 	}
@@ -193,7 +139,7 @@ func TestDiscordShareButton(t *testing.T) {
 	if !strings.Contains(got[0], "volcano observatory") || bytes.Contains([]byte(got[0]), []byte("Fishing crews")) {
 		t.Errorf("shared post %s: want the volcano item only", got[0])
 	}
-	if n := len(f.messages(postsCh)); n != own {
+	if n := len(f.texts(postsCh)); n != own {
 		t.Errorf("%d posts in the channel of the issue after the share, want its own %d", n, own)
 	}
 }

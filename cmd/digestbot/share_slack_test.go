@@ -18,10 +18,9 @@ import (
 // channels get nothing. A forged press is refused and shares nothing.
 func TestSlackShareButtonEndToEnd(t *testing.T) {
 	feed, _ := followFeed(t)
-	f := newSlackDMFake(t)
 	const secret, postsCh, user = "share-signing-secret", "C0POSTS000", "U0SHARER1"
 	b := newTestBot(t, feed.URL+"/rss/")
-	b.chat("slack", f.srv.URL)
+	f := b.fakeChat("slack")
 	b.vars["DIGESTBOT_HTTP_ADDR"] = "127.0.0.1:0"
 	b.vars["DIGESTBOT_SLACK_SIGNING_SECRET"] = secret
 	b.vars["DIGESTBOT_SLACK_COMMANDS"] = "http"
@@ -111,11 +110,9 @@ func TestSlackShareButtonEndToEnd(t *testing.T) {
 	if !strings.Contains(shared, "Issue one") || strings.Contains(shared, "volcano") || strings.Contains(shared, "Fishing crews") {
 		t.Errorf("shared post is not issue one's lead (alone): %s", shared)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for ch, msgs := range f.msgs {
-		if ch != postsCh && len(msgs) > 0 {
-			t.Errorf("%d posts in another channel (%s)", len(msgs), ch)
+	for ch, n := range f.postedIn() {
+		if ch != postsCh {
+			t.Errorf("%d posts in another channel (%s)", n, ch)
 		}
 	}
 }
