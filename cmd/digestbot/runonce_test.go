@@ -29,9 +29,8 @@ func TestRunOncePollsSubscribedFeeds(t *testing.T) {
 	t.Cleanup(subscribed.Close)
 
 	const postsCh, subCh = "C0POSTS000", "C0SUBSCR01"
-	f := newSlackDMFake(t)
 	b := newTestBot(t, configured.URL+"/rss/")
-	b.chat("slack", f.srv.URL)
+	f := b.fakeChat("slack")
 	b.vars["DIGESTBOT_ALLOW_PRIVATE_HOSTS"] = "127.0.0.1" // the subscribed feed is a fake on the loopback
 	b.writeConfig(fmt.Sprintf("channels:\n  - {name: posts, platform: slack, id: %q, layout: separate}\n", postsCh))
 
