@@ -23,6 +23,7 @@ func TestLegacyDeliveryKey(t *testing.T) {
 		"sent":                     {Part: PartRoundup, State: StateSent, Attempts: 1, Ref: "m1"},
 		"never attempted":          {Part: PartRoundup, State: StatePending},
 		"lead":                     {Part: PartLead, State: StatePending, Attempts: 1},
+		"given up":                 {Part: PartRoundup, State: StateFailed, Attempts: 5},
 	} {
 		if in(d) {
 			t.Errorf("%s: taken for a pre-0003 attempt", name)

@@ -407,11 +407,13 @@ func planActions(is *Issue, want []Post, ch Channel, rows []Delivery) []action {
 	// it "legacy:roundup:N") is the attempt at the post of the item now at
 	// N, when that post has no delivery yet: the post is published looking
 	// for the old key first, and only then is the old row forgotten.
+	// Such an attempt given up leaves the post given up: it waits for
+	// `digestbot retry`, as any failed post does.
 	adopted := map[string]*Delivery{} // post key → legacy row
 	adoptedRow := map[*Delivery]bool{}
 	for i := range rows {
 		d := &rows[i]
-		if !legacyInFlight(d) || !strings.HasPrefix(d.Key, "legacy:") {
+		if !(legacyInFlight(d) || legacyGivenUp(d)) || !strings.HasPrefix(d.Key, "legacy:") {
 			continue
 		}
 		for _, p := range want {
@@ -444,6 +446,9 @@ func planActions(is *Issue, want []Post, ch Channel, rows []Delivery) []action {
 		switch {
 		case d == nil && adopted[p.Key] != nil:
 			l := adopted[p.Key]
+			if legacyGivenUp(l) {
+				continue // given up before the upgrade's key: waits for retry
+			}
 			a.kind, a.retry, a.row = actPublish, true, l
 			acts = append(acts, a, action{kind: actForget, post: Post{Issue: is, Part: l.Part, Item: l.Item, Key: l.Key}, seq: l.Seq, row: l})
 			continue
@@ -452,8 +457,8 @@ func planActions(is *Issue, want []Post, ch Channel, rows []Delivery) []action {
 		case d.State == StatePending:
 			a.kind, a.retry = actPublish, true
 		case d.State == StateFailed:
-			if d.TryHash == h {
-				continue // given up on this very content
+			if d.TryHash == h || legacyGivenUp(d) {
+				continue // given up on this very content (or on a pre-0003 attempt)
 			}
 			a.reset = true
 			if d.Ref != "" {
@@ -664,9 +669,22 @@ func (o *Outbox) sharedSince(ctx context.Context, ch Channel, issueID int64, see
 // reconciler keeps the hash empty and the index until the post is sent.
 // (`digestbot retry` of such a post sets its attempts to 0 and so loses
 // the mark: its retry looks for the new key.)
+//
+// A given-up (failed) one is not in flight: see legacyGivenUp.
 func legacyInFlight(d *Delivery) bool {
-	return d != nil && d.Part == PartRoundup && d.Ref == "" && d.TryHash == "" && d.Attempts > 0 &&
-		(d.State == StatePending || d.State == StateFailed)
+	return legacyAttempt(d) && d.State == StatePending
+}
+
+// legacyGivenUp reports whether d is a roundup post attempted before 0003
+// (or after it, under its pre-0003 key) and given up. Its TryHash is empty,
+// so no content can match it: it stays given up, whatever the target's
+// reconciliation, until `digestbot retry` makes it pending again.
+func legacyGivenUp(d *Delivery) bool {
+	return legacyAttempt(d) && d.State == StateFailed
+}
+
+func legacyAttempt(d *Delivery) bool {
+	return d != nil && d.Part == PartRoundup && d.Ref == "" && d.TryHash == "" && d.Attempts > 0
 }
 
 // legacyDeliveryKey is the idempotency key of a post before post keys

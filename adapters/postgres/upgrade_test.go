@@ -15,54 +15,64 @@ import (
 // TestUpgradeInFlightRoundupFoundByOldKey upgrades a 0002-era database
 // holding roundup posts in flight (storetest.UpgradeInFlight).
 func TestUpgradeInFlightRoundupFoundByOldKey(t *testing.T) {
-	storetest.UpgradeInFlight(t, func(t *testing.T, is *bot.Issue, rows []storetest.Legacy0002Row) bot.Store {
-		ctx := context.Background()
-		dsn := newDatabase(t)
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
+	storetest.UpgradeInFlight(t, build0002)
+}
+
+// TestUpgradeGivenUpWaitsForRetry upgrades a 0002-era database holding
+// roundup posts given up (storetest.UpgradeGivenUp).
+func TestUpgradeGivenUpWaitsForRetry(t *testing.T) {
+	storetest.UpgradeGivenUp(t, build0002)
+}
+
+// build0002 writes a 0002-era database holding is and rows and opens it
+// with the store (storetest.UpgradeInFlight).
+func build0002(t *testing.T, is *bot.Issue, rows []storetest.Legacy0002Row) bot.Store {
+	ctx := context.Background()
+	dsn := newDatabase(t)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if err := migrate.Run(ctx, migrateTx{tx}, dialect, storetest.MigrationsUpTo(t, migrations(), 2), nil); err != nil {
+			return err
 		}
-		defer conn.Close(ctx)
-		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if err := migrate.Run(ctx, migrateTx{tx}, dialect, storetest.MigrationsUpTo(t, migrations(), 2), nil); err != nil {
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO issues (feed, guid, newsletter, title, link, published, split, hash)
+			VALUES ($1, $2, $3, $4, $5, $6, true, $7) RETURNING id`,
+			is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, is.Published, is.Hash()).Scan(&id); err != nil {
+			return err
+		}
+		if id != 1 {
+			t.Fatalf("issue id %d, want 1", id)
+		}
+		for i, st := range append([]bot.Story{is.Lead}, is.Roundup...) {
+			part, item := "roundup", i-1
+			if i == 0 {
+				part, item = "lead", 0
+			}
+			rich, _ := json.Marshal(st)
+			if _, err := tx.Exec(ctx, `INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, $1, $2, $3, $4, $5)`,
+				part, item, st.Text(), string(rich), st.URL); err != nil {
 				return err
 			}
-			var id int64
-			if err := tx.QueryRow(ctx, `INSERT INTO issues (feed, guid, newsletter, title, link, published, split, hash)
-				VALUES ($1, $2, $3, $4, $5, $6, true, $7) RETURNING id`,
-				is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, is.Published, is.Hash()).Scan(&id); err != nil {
+		}
+		for _, r := range rows {
+			if _, err := tx.Exec(ctx, `INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash)
+				VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)`, r.Channel, string(r.Part), r.Item, r.Seq, r.State, r.Ref, r.Attempts, r.IssueHash); err != nil {
 				return err
 			}
-			if id != 1 {
-				t.Fatalf("issue id %d, want 1", id)
-			}
-			for i, st := range append([]bot.Story{is.Lead}, is.Roundup...) {
-				part, item := "roundup", i-1
-				if i == 0 {
-					part, item = "lead", 0
-				}
-				rich, _ := json.Marshal(st)
-				if _, err := tx.Exec(ctx, `INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, $1, $2, $3, $4, $5)`,
-					part, item, st.Text(), string(rich), st.URL); err != nil {
-					return err
-				}
-			}
-			for _, r := range rows {
-				if _, err := tx.Exec(ctx, `INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash)
-					VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)`, r.Channel, string(r.Part), r.Item, r.Seq, r.State, r.Ref, r.Attempts, r.IssueHash); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("build the 0002-era database: %v", err)
 		}
-		s, err := Open(ctx, dsn, testLogger(t))
-		if err != nil {
-			t.Fatalf("Open (upgrade from 0002): %v", err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
+		return nil
 	})
+	if err != nil {
+		t.Fatalf("build the 0002-era database: %v", err)
+	}
+	s, err := Open(ctx, dsn, testLogger(t))
+	if err != nil {
+		t.Fatalf("Open (upgrade from 0002): %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }

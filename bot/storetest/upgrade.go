@@ -91,6 +91,23 @@ func (p *upgradePlatform) Delete(context.Context, bot.Message, string) error {
 	return nil
 }
 
+// upgradeIssue is the issue of the upgrade cases: a lead and four roundup
+// items, the last without a link of its own.
+func upgradeIssue() *bot.Issue {
+	story := func(text, link string) bot.Story {
+		return bot.Story{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: text, URL: link}}}}, URL: link, Links: []string{link}}
+	}
+	return &bot.Issue{Feed: "https://digest.example.org/rss/", GUID: "g-41", Newsletter: "Digest", Title: "Issue 41",
+		Link: "https://digest.example.org/41/", Published: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Split: true,
+		Lead: story("The lead story of issue 41.", "https://digest.example.org/41/"),
+		Roundup: []bot.Story{
+			story("Item one.", "https://one.example.com/a"),
+			story("Item two.", "https://two.example.com/b"),
+			story("Item three.", "https://three.example.com/c"),
+			{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: "Item four, without a link."}}}}},
+		}}
+}
+
 // UpgradeInFlight checks the upgrade of a 0002-era database holding
 // roundup posts attempted and not confirmed. Their messages, if any, carry
 // the key of the item's position (0003 made keys follow the item's link):
@@ -103,18 +120,7 @@ func (p *upgradePlatform) Delete(context.Context, bot.Message, string) error {
 // the store, closed when the test ends.
 func UpgradeInFlight(t *testing.T, build func(t *testing.T, is *bot.Issue, rows []Legacy0002Row) bot.Store) {
 	ctx := context.Background()
-	story := func(text, link string) bot.Story {
-		return bot.Story{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: text, URL: link}}}}, URL: link, Links: []string{link}}
-	}
-	is := &bot.Issue{Feed: "https://digest.example.org/rss/", GUID: "g-41", Newsletter: "Digest", Title: "Issue 41",
-		Link: "https://digest.example.org/41/", Published: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Split: true,
-		Lead: story("The lead story of issue 41.", "https://digest.example.org/41/"),
-		Roundup: []bot.Story{
-			story("Item one.", "https://one.example.com/a"),
-			story("Item two.", "https://two.example.com/b"),
-			story("Item three.", "https://three.example.com/c"),
-			{Paragraphs: []bot.Paragraph{{Spans: []bot.Span{{Text: "Item four, without a link."}}}}},
-		}}
+	is := upgradeIssue()
 
 	// In channels "team" and "other": the lead and item 0 sent, items 1
 	// and 3 attempted and never confirmed, item 2 queued. In "team" the
@@ -190,5 +196,78 @@ func UpgradeInFlight(t *testing.T, build func(t *testing.T, is *bot.Issue, rows 
 	ts, err := s.Targets(ctx, "", 10)
 	if err != nil || len(ts) != 0 {
 		t.Errorf("targets left dirty: %v, %v", ts, err)
+	}
+}
+
+// UpgradeGivenUp checks that roundup posts a 0002-era digestbot gave up
+// (failed, so without a content hash after 0003) stay given up after the
+// upgrade, however often their target is made dirty again, until
+// `digestbot retry` (RetryDelivery) sends them once. build is as for
+// UpgradeInFlight.
+func UpgradeGivenUp(t *testing.T, build func(t *testing.T, is *bot.Issue, rows []Legacy0002Row) bot.Store) {
+	ctx := context.Background()
+	is := upgradeIssue()
+	platform := &upgradePlatform{msgs: map[string]string{}, lose: map[string]bool{}}
+	var rows []Legacy0002Row
+	row := func(part bot.Part, item, seq int, state string, attempts int) {
+		r := Legacy0002Row{Channel: "team", Part: part, Item: item, Seq: seq, State: state, Attempts: attempts, IssueHash: is.Hash()}
+		if state == "sent" {
+			r.Ref = platform.make(Key0002(is, "team", part, item))
+		}
+		rows = append(rows, r)
+	}
+	row(bot.PartLead, 0, 0, "sent", 0)
+	row(bot.PartRoundup, 0, 1, "sent", 0)
+	row(bot.PartRoundup, 1, 2, "failed", 5) // item two, given up
+	row(bot.PartRoundup, 2, 3, "sent", 0)
+	row(bot.PartRoundup, 3, 4, "failed", 5) // item four (no link: "legacy:roundup:3"), given up
+	s := build(t, is, rows)
+
+	clock := time.Now()
+	o := &bot.Outbox{Store: s, Publishers: map[string]bot.Publisher{"fake": platform}, Owner: "r1",
+		Channels: []bot.Channel{{ID: "team", Platform: "fake", Target: "T", Layout: bot.LayoutSeparate}},
+		Now:      func() time.Time { return clock }, Jitter: func(time.Duration) time.Duration { return 0 }}
+	send := func() {
+		t.Helper()
+		for range 2 {
+			if _, err := o.SendDue(ctx); err != nil {
+				t.Fatal(err)
+			}
+			clock = clock.Add(time.Hour)
+		}
+	}
+	send()
+	// The lead is corrected twice: the target is dirty again each time.
+	for _, text := range []string{"The lead story of issue 41, corrected.", "The lead story of issue 41, corrected again."} {
+		is.Lead.Paragraphs[0].Spans[0].Text = text
+		if _, err := s.SaveIssue(ctx, is, nil); err != nil {
+			t.Fatal(err)
+		}
+		send()
+	}
+	if len(platform.posts) != 0 {
+		t.Fatalf("posts after the upgrade and two edits = %q, want none: a given-up post waits for digestbot retry", platform.posts)
+	}
+	var failed []bot.Delivery
+	ds, err := s.Deliveries(ctx, 100, bot.StateFailed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed = append(failed, ds...)
+	if len(failed) != 2 {
+		t.Fatalf("failed deliveries %+v, want items two and four still failed", failed)
+	}
+
+	// digestbot retry of item two: posted once.
+	for _, d := range failed {
+		if d.Item == 1 {
+			if err := s.RetryDelivery(ctx, d.ID, clock); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send()
+	if want := []string{"team r:https://two.example.com/b"}; !slices.Equal(platform.posts, want) {
+		t.Errorf("posts after retrying item two = %q, want %q", platform.posts, want)
 	}
 }
