@@ -97,7 +97,7 @@ func NewInteractionHandler(opts InteractionOptions) (*InteractionHandler, error)
 		return nil, err
 	}
 	return &InteractionHandler{
-		key: key, now: now, log: log, replays: &bot.Replays{Store: opts.Seen, Logger: log},
+		key: key, now: now, log: log, replays: &bot.Replays{Platform: "discord", Store: opts.Seen, Logger: log},
 		x: newInteractions(opts.Handler, opts.Suggester, opts.InChannel, opts.InlineWait, r, opts.AppID, log),
 	}, nil
 }
@@ -184,6 +184,6 @@ func verifySignature(key ed25519.PublicKey, h http.Header, body []byte, now time
 func (e *InteractionHandler) fresh(r *http.Request) bool {
 	secs, _ := strconv.ParseInt(r.Header.Get("X-Signature-Timestamp"), 10, 64)
 	until := time.Unix(secs, 0).Add(maxSignatureAge)
-	sig := strings.ToLower(r.Header.Get("X-Signature-Ed25519"))
-	return e.replays.Fresh(r.Context(), "discord:"+sig, until, e.now())
+	sig, _ := hex.DecodeString(r.Header.Get("X-Signature-Ed25519"))
+	return e.replays.Fresh(r.Context(), sig, until, e.now())
 }

@@ -71,12 +71,12 @@ func NewCommandHandler(opts CommandOptions) *CommandHandler {
 	}
 	secret := []byte(opts.SigningSecret)
 	return &CommandHandler{
-		secret: secret,
-		macs:   sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }},
-		now:    now,
-		log:    log,
-		seen:   opts.Seen,
-		d:      newDispatcher(opts.Handler, opts.InChannel, opts.InlineWait, opts.ResponseClient, opts.AllowResponseURL, log),
+		secret:  secret,
+		macs:    sync.Pool{New: func() any { return hmac.New(sha256.New, secret) }},
+		now:     now,
+		log:     log,
+		replays: &bot.Replays{Platform: "slack", Store: opts.Seen, Logger: log},
+		d:       newDispatcher(opts.Handler, opts.InChannel, opts.InlineWait, opts.ResponseClient, opts.AllowResponseURL, log),
 	}
 }
 
@@ -85,11 +85,10 @@ type CommandHandler struct {
 	secret []byte
 	now    func() time.Time
 	log    *slog.Logger
-	seen   bot.SeenStore
 	d      *dispatcher
 
-	macs    sync.Pool // of HMAC-SHA256 keyed with secret
-	replays replaySet
+	macs    sync.Pool    // of HMAC-SHA256 keyed with secret
+	replays *bot.Replays // shared by /slack/commands and /slack/interactions
 }
 
 // Errors of signature verification, for logs.
@@ -266,63 +265,12 @@ func (h *CommandHandler) verify(hdr http.Header, body []byte) error {
 	if !ok {
 		return errBadSignature
 	}
-	if !h.replays.add(sec, [sha256.Size]byte(got), now.Unix()) {
-		return errReplayed
-	}
-	if h.seen != nil && !h.seenInStore(hexSig, at.Add(signatureWindow), now) {
+	// A request's context is not needed: the store's check has its own
+	// deadline and must not be cut short by the client.
+	if !h.replays.Fresh(context.Background(), got, at.Add(signatureWindow), now) {
 		return errReplayed
 	}
 	return nil
-}
-
-// replaySet remembers the signatures accepted while they could still be
-// replayed: a signature is only valid within one window of its request's
-// timestamp, so it is kept in the bucket of that timestamp's minute and
-// the bucket is dropped whole once every timestamp in it is stale. Nothing
-// grows or is copied per request beyond one map entry, and no entry holds
-// a pointer, so a busy endpoint's replay memory costs the garbage
-// collector nothing to scan.
-type replaySet struct {
-	mu      sync.Mutex
-	buckets map[int64]map[[sha256.Size]byte]struct{} // by minute of the request's timestamp
-}
-
-// add records sig for a request stamped ts (Unix seconds) and reports
-// whether it was new; now is the current Unix time.
-func (s *replaySet) add(ts int64, sig [sha256.Size]byte, now int64) bool {
-	window := int64(signatureWindow / time.Second)
-	minute := ts / 60
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.buckets == nil {
-		s.buckets = map[int64]map[[sha256.Size]byte]struct{}{}
-	}
-	for m := range s.buckets {
-		if (m+1)*60+window < now { // its newest timestamp is out of the window
-			delete(s.buckets, m)
-		}
-	}
-	b := s.buckets[minute]
-	if b == nil {
-		b = map[[sha256.Size]byte]struct{}{}
-		s.buckets[minute] = b
-	}
-	if _, dup := b[sig]; dup {
-		return false
-	}
-	b[sig] = struct{}{}
-	return true
-}
-
-// len returns how many signatures are remembered. For tests.
-func (s *replaySet) len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, b := range s.buckets {
-		n += len(b)
-	}
-	return n
 }
 
 // Sign returns the X-Slack-Signature value Slack would send for body at
@@ -333,11 +281,4 @@ func Sign(secret, ts string, body []byte) string {
 	mac.Write([]byte("v0:" + ts + ":"))
 	mac.Write(body)
 	return "v0=" + hex.EncodeToString(mac.Sum(nil))
-}
-
-// seenInStore records the signature in the store and reports whether it is
-// new there (a store failure lets it through: the memory still guards).
-func (h *CommandHandler) seenInStore(sig string, until, now time.Time) bool {
-	r := bot.Replays{Store: h.seen, Logger: h.log}
-	return r.Fresh(context.Background(), "slack:"+sig, until, now)
 }

@@ -396,37 +396,6 @@ func TestCommandSharedReplyRenderedOnce(t *testing.T) {
 	}
 }
 
-// A signature is remembered for as long as its timestamp is in the window
-// (a replay at the window's last second is refused) and forgotten after.
-func TestReplaySetForgetsOnlyStaleSignatures(t *testing.T) {
-	var s replaySet
-	window := int64(signatureWindow / time.Second)
-	stamps := []int64{1699999980, 1700000000, 1700000039, 1700000040, 1700000099} // edges of two minutes
-	now := int64(1700000100)
-	for i, ts := range stamps {
-		if !s.add(ts, [32]byte{byte(i)}, now) {
-			t.Fatalf("ts %d: first request refused", ts)
-		}
-	}
-	if n := s.len(); n != len(stamps) {
-		t.Fatalf("remembering %d signatures, want %d", n, len(stamps))
-	}
-	// Each is still valid at ts+window (the endpoint accepts |now-ts| <=
-	// window), so a replay then is refused.
-	for i, ts := range stamps {
-		if s.add(ts, [32]byte{byte(i)}, ts+window) {
-			t.Errorf("ts %d: replay accepted at the window's last second", ts)
-		}
-	}
-	// Long after: every bucket is dropped when the next request arrives.
-	if !s.add(1700009999, [32]byte{99}, 1700009999) {
-		t.Fatal("fresh request refused")
-	}
-	if n := s.len(); n != 1 {
-		t.Errorf("remembering %d signatures after the window passed, want 1", n)
-	}
-}
-
 // A handler's quick path (bot.Quick) answers inline without the full
 // handler; when it declines or panics, the full handler runs.
 func TestCommandQuickPath(t *testing.T) {
