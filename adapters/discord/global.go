@@ -52,6 +52,11 @@ type ticket struct {
 	settled chan struct{} // closed once free is set
 	sent    time.Time     // when the request went out
 	free    time.Time     // when its permit passes on; zero: never sent
+	// prev is the ticket whose permit t takes over (nil for none), kept
+	// until t starts: an abandoned t hands prev's permit on to its
+	// successor, which then waits for what t would have waited for.
+	prev      *ticket
+	abandoned bool // set before started is closed, by abandon
 }
 
 func newGate(limit int, window time.Duration) *gate {
@@ -70,12 +75,14 @@ func (g *gate) take() (t, prev *ticket) {
 		g.last = g.last[1:]
 	}
 	g.last = append(g.last, t)
+	t.prev = prev
 	return t, prev
 }
 
 // start records that t's request is sent at now.
 func (t *ticket) start(now time.Time) {
 	t.sent = now
+	t.prev = nil // t holds the permit now: no chain of old tickets is kept
 	close(t.started)
 }
 
@@ -88,9 +95,13 @@ func (t *ticket) finish(now time.Time) {
 	})
 }
 
-// abandon gives t's permit on at once: its request was never sent.
+// abandon withdraws t: its request was never sent. The permit t was
+// waiting for (its prev's) is not t's to give on at once, since prev may
+// still be in flight or within window of its answer: t's successor waits
+// for prev's permit instead (await follows the chain).
 func (t *ticket) abandon() {
 	t.once.Do(func() {
+		t.abandoned = true
 		close(t.settled) // before started: a waiter that sees started finds it settled
 		close(t.started)
 	})
@@ -111,15 +122,22 @@ func (g *gate) permitAt(prev *ticket) (at time.Time, settled bool) {
 // await waits, on the caller's clock, until the permit of prev (from
 // take) passes on: after prev's request started, then until its answer
 // plus window. A request still unanswered globalGrace past window after
-// it was sent holds the permit no longer.
+// it was sent holds the permit no longer. When prev was abandoned, the
+// permit is the one prev was waiting for, and so on down the lane.
 func (g *gate) await(ctx context.Context, prev *ticket, now func() time.Time, sleep func(context.Context, time.Duration) error) error {
-	if prev == nil {
-		return nil
-	}
-	select {
-	case <-prev.started:
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		if prev == nil {
+			return nil
+		}
+		select {
+		case <-prev.started:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if !prev.abandoned {
+			break
+		}
+		prev = prev.prev
 	}
 	at, settled := g.permitAt(prev)
 	if !settled {

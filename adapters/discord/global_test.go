@@ -29,39 +29,66 @@ func overLimit(arrivals []time.Time, limit int, window time.Duration) (time.Time
 // at random. Discord, counting in a sliding window, never sees more than 50
 // requests in a second, and the gate still lets through nearly 50 a second.
 // (Pacing by send times alone, 50 a second, sees 429s here.)
+//
+// The same with one request in ten given up while it waits for its permit
+// (its context ended): it is never sent, and the next request of its lane
+// waits for the permit it was waiting for, so Discord still never sees
+// more than 50 in a second.
 func TestGlobalGateAbsorbsNetworkDelays(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 13))
-	g := newGate(globalLimit, globalWindow)
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const n = 2000
-	var arrivals []time.Time
-	var last time.Time
-	for range n {
-		tk, prev := g.take()
-		sent := t0 // everyone is ready at once: only the gate spaces them
-		if prev != nil {
-			at, settled := g.permitAt(prev)
-			if !settled {
-				t.Fatal("the predecessor of a ticket is not settled in a sequential run")
-			}
-			sent = maxTime(sent, at)
-		}
-		tk.start(sent)
-		arrive := sent.Add(time.Duration(rng.Int64N(int64(40 * time.Millisecond))))
-		answer := arrive.Add(time.Duration(rng.Int64N(int64(40 * time.Millisecond))))
-		tk.finish(answer)
-		arrivals = append(arrivals, arrive)
-		last = maxTime(last, arrive)
+	arrivals, abandoned := simulateGate(t, t0, n, 0)
+	if abandoned != 0 {
+		t.Fatalf("%d requests given up, want none", abandoned)
 	}
 	if at, over := overLimit(arrivals, globalLimit, globalWindow); over {
 		t.Fatalf("Discord saw more than %d requests in the second before %v", globalLimit, at.Sub(t0))
 	}
 	// Each of the 50 lanes runs at one request per second plus a round
 	// trip (40 ms on average here): n requests take about n/50 * 1.04 s.
-	rate := float64(n-globalLimit) / last.Sub(t0).Seconds()
+	rate := float64(n-globalLimit) / slices.MaxFunc(arrivals, time.Time.Compare).Sub(t0).Seconds()
 	if rate < 0.94*globalLimit {
 		t.Errorf("%.1f requests a second got through, want nearly %d", rate, globalLimit)
 	}
+
+	arrivals, abandoned = simulateGate(t, t0, n, 10)
+	if abandoned < n/20 {
+		t.Fatalf("only %d of %d requests given up", abandoned, n)
+	}
+	if at, over := overLimit(arrivals, globalLimit, globalWindow); over {
+		t.Fatalf("with requests given up, Discord saw more than %d requests in the second before %v", globalLimit, at.Sub(t0))
+	}
+}
+
+// simulateGate runs n requests through a gate one after the other, all
+// ready at t0, each delayed on its way to Discord and back by up to 40 ms
+// at random; one in abandonOneIn (0: none) is given up instead of sent.
+// It returns when the requests sent reached Discord.
+func simulateGate(t *testing.T, t0 time.Time, n, abandonOneIn int) (arrivals []time.Time, abandoned int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(13, 13))
+	g := newGate(globalLimit, globalWindow)
+	for range n {
+		tk, prev := g.take()
+		if abandonOneIn > 0 && rng.IntN(abandonOneIn) == 0 {
+			tk.abandon()
+			abandoned++
+			continue
+		}
+		now := t0 // everyone is ready at once: only the gate spaces them
+		sleep := func(ctx context.Context, d time.Duration) error { now = now.Add(d); return ctx.Err() }
+		// every earlier request has its answer: await never blocks here
+		if err := g.await(context.Background(), prev, func() time.Time { return now }, sleep); err != nil {
+			t.Fatal(err)
+		}
+		sent := now
+		tk.start(sent)
+		arrive := sent.Add(time.Duration(rng.Int64N(int64(40 * time.Millisecond))))
+		answer := arrive.Add(time.Duration(rng.Int64N(int64(40 * time.Millisecond))))
+		tk.finish(answer)
+		arrivals = append(arrivals, arrive)
+	}
+	return arrivals, abandoned
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -144,6 +171,78 @@ func TestGlobalGateAbandonedTicket(t *testing.T) {
 	_, prev = g.take()
 	if err := g.await(ctx, prev, clock.Now, clock.Sleep); err == nil {
 		t.Error("await with an ended context succeeded")
+	}
+}
+
+// TestGlobalGateAbandonKeepsLane: a request given up while it waits for
+// the permit of one still in flight hands that wait on: the next request
+// of its lane waits for the first one's answer plus the window, not for
+// nothing (two requests of one lane inside a window can make 51 in a
+// second at Discord, a global 429).
+func TestGlobalGateAbandonKeepsLane(t *testing.T) {
+	g := newGate(1, time.Second)
+	clock := newClock()
+	t0 := clock.Now()
+	first, _ := g.take()
+	first.start(t0) // in flight, not answered yet
+
+	second, prev := g.take()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // its caller gives up: shutdown, a lost lease, a client gone
+	if err := g.await(ctx, prev, clock.Now, clock.Sleep); err == nil {
+		t.Fatal("await with an ended context succeeded")
+	}
+	second.abandon()
+
+	third, prev := g.take()
+	if err := g.await(context.Background(), prev, clock.Now, clock.Sleep); err != nil {
+		t.Fatal(err)
+	}
+	third.start(clock.Now())
+	// first never answered: it holds the permit for window plus grace.
+	if got := clock.Now().Sub(t0); got != time.Second+globalGrace {
+		t.Errorf("the third request went out %v after the first (still unanswered), want %v", got, time.Second+globalGrace)
+	}
+}
+
+// TestGlobalGateAbandonChain: requests given up one after the other, even
+// before the request they waited behind was sent, all hand the same wait
+// on: the next one sent waits for the first one's answer plus the window.
+func TestGlobalGateAbandonChain(t *testing.T) {
+	g := newGate(1, time.Second)
+	clock := newClock()
+	t0 := clock.Now()
+	first, _ := g.take() // not sent yet: waiting for its own turn
+	for range 3 {
+		tk, _ := g.take()
+		tk.abandon()
+	}
+	last, prev := g.take()
+	sleeping := make(chan struct{})
+	var once sync.Once
+	sleep := func(ctx context.Context, d time.Duration) error {
+		if d == time.Second+globalGrace { // waiting for first's answer
+			once.Do(func() { close(sleeping) })
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return clock.Sleep(ctx, d)
+	}
+	done := make(chan error)
+	go func() { done <- g.await(context.Background(), prev, clock.Now, sleep) }()
+	first.start(t0)
+	select {
+	case <-sleeping:
+	case err := <-done:
+		t.Fatalf("the request behind three given-up ones did not wait for the first one's answer (err %v)", err)
+	}
+	first.finish(t0.Add(30 * time.Millisecond))
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	last.start(clock.Now())
+	if got := clock.Now().Sub(t0); got != 1030*time.Millisecond {
+		t.Errorf("the request behind three given-up ones went out %v after the first, want 1.03s (its answer plus a second)", got)
 	}
 }
 
