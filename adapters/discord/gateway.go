@@ -97,7 +97,7 @@ func (c *Client) gatewayInteraction(ctx context.Context, x *interactions, i *dis
 	}
 	_ = x.serve(ctx, i, func(ctx context.Context, resp *response) error {
 		err := c.rest.do(ctx, call{method: http.MethodPost, path: "interactions/" + i.ID + "/" + i.Token + "/callback",
-			body: resp, what: "answer interaction " + i.ID}, nil)
+			body: resp, interaction: true, what: "answer interaction " + i.ID}, nil)
 		if err != nil {
 			c.log.LogAttrs(ctx, slog.LevelWarn, "discord_interaction_answer_failed",
 				slog.String("interaction", i.ID), slog.Any("error", err))

@@ -112,6 +112,28 @@ func TestGatewayAnswersInteractions(t *testing.T) {
 	}
 }
 
+// TestGatewayCallbackSkipsGlobalLimit: while the outbox holds every permit
+// of the global gate, the gateway's 3-second answer to a command still
+// goes out at once (Discord does not bind interaction callbacks to the
+// global limit).
+func TestGatewayCallbackSkipsGlobalLimit(t *testing.T) {
+	env := newEnv(t, nil)
+	saturateGate(env.c.rest, env.clock.Now())
+	identified := make(chan string, 1)
+	serveGateway(t, env.f, commandBody("search", "query", "solar"), identified)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- env.c.RunGateway(ctx, GatewayOptions{Handler: &recorder{}}) }()
+	env.f.waitFor("POST", "interactions/7001/itoken-secret/callback")
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("RunGateway returned %v after its context ended", err)
+	}
+	if s := env.clock.Sleeps(); len(s) != 0 {
+		t.Errorf("the interaction callback waited %v behind the saturated global gate", s)
+	}
+}
+
 func TestGatewayNeedsBotToken(t *testing.T) {
 	env := newEnv(t, func(o *Options) { o.BotToken = ""; o.WebhookURL = testWebhookURL })
 	if err := env.c.RunGateway(context.Background(), GatewayOptions{Handler: &recorder{}}); err == nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -276,5 +277,74 @@ func TestGlobalLimitSpreadsBursts(t *testing.T) {
 	}
 	if at, over := overLimit(arrivals, globalLimit, globalWindow); over {
 		t.Errorf("more than %d requests in the second before %v", globalLimit, at.Sub(t0))
+	}
+}
+
+// saturateGate hands out every permit of r's gate to requests that are in
+// flight and stay unanswered.
+func saturateGate(r *rest, now time.Time) {
+	for range globalLimit {
+		tk, _ := r.limits.gate.take()
+		tk.start(now)
+	}
+}
+
+// TestInteractionsSkipTheGlobalLimit: an interaction's callback and its
+// follow-ups, which Discord does not bind to the global rate limit, go out
+// at once while every permit of the gate is held and a global 429 is being
+// waited out; a post to a channel waits. Their own route's bucket still
+// holds them.
+func TestInteractionsSkipTheGlobalLimit(t *testing.T) {
+	clock := newClock()
+	var mu sync.Mutex
+	var got []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = append(got, r.Method+" "+strings.TrimPrefix(r.URL.Path, "/api/v10/"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	r, err := newRest(srv.URL+"/api/v10/", testToken, nil, clock.Now, clock.Sleep, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	saturateGate(r, clock.Now())
+	r.limits.block("POST channels/1/messages", clock.Now().Add(5*time.Second), true)
+
+	calls := []call{
+		{method: "POST", path: "interactions/7001/itoken/callback", body: &response{Type: respMessage}, interaction: true, what: "answer"},
+		{method: "PATCH", path: "webhooks/" + testAppID + "/itoken/messages/@original", body: map[string]string{}, interaction: true, what: "edit"},
+		{method: "POST", path: "webhooks/" + testAppID + "/itoken", body: map[string]string{}, interaction: true, what: "follow up"},
+	}
+	for _, c := range calls {
+		if err := r.do(context.Background(), c, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := clock.Sleeps(); len(s) != 0 {
+		t.Errorf("interaction requests waited %v behind the global limit", s)
+	}
+	if len(got) != len(calls) {
+		t.Fatalf("sent %v, want the %d interaction requests", got, len(calls))
+	}
+
+	// The gate is full and a global 429 is on: an ordinary post waits.
+	if err := r.do(context.Background(), call{method: "POST", path: "channels/1/messages", body: map[string]string{}, auth: true, what: "post"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := clock.Sleeps(); len(s) == 0 {
+		t.Error("a channel post did not wait for the global limit: the test saturates nothing")
+	}
+
+	// A callback's own bucket, once empty, holds it until it resets.
+	before := len(clock.Sleeps())
+	r.limits.block(routeOf("POST", "interactions/7002/itoken2/callback"), clock.Now().Add(300*time.Millisecond), false)
+	if err := r.do(context.Background(), calls[0], nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := clock.Sleeps()[before:]; !slices.Equal(s, []time.Duration{300 * time.Millisecond}) {
+		t.Errorf("a callback with its bucket empty waited %v, want 300ms", s)
 	}
 }

@@ -182,11 +182,11 @@ func (t *transport) editOriginal(ctx context.Context, r bot.Reply) error {
 		d.Components = nil // the deferred response is in the channel: no buttons
 	}
 	return t.x.rest.do(ctx, call{method: http.MethodPatch, path: t.webhookPath() + "/messages/@original",
-		body: d, what: "edit response to interaction " + t.i.ID}, nil)
+		body: d, interaction: true, what: "edit response to interaction " + t.i.ID}, nil)
 }
 
 // followUp sends a further message after the response.
 func (t *transport) followUp(ctx context.Context, r bot.Reply) error {
 	return t.x.rest.do(ctx, call{method: http.MethodPost, path: t.webhookPath(),
-		body: t.x.messageData(r, t.private), what: "follow up interaction " + t.i.ID}, nil)
+		body: t.x.messageData(r, t.private), interaction: true, what: "follow up interaction " + t.i.ID}, nil)
 }

@@ -51,11 +51,23 @@ func (l *limiter) key(route string) string {
 func (l *limiter) wait(route string, now time.Time) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	d := l.global.Sub(now)
+	return max(l.global.Sub(now), l.bucketWait(route, now))
+}
+
+// waitRoute is wait for a request the global limit does not bind (an
+// interaction's callback or follow-up): its route's bucket only.
+func (l *limiter) waitRoute(route string, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.bucketWait(route, now)
+}
+
+// bucketWait is how long route's bucket, when empty, is closed; l.mu held.
+func (l *limiter) bucketWait(route string, now time.Time) time.Duration {
 	if b, ok := l.buckets[l.key(route)]; ok && b.remaining <= 0 {
-		d = max(d, b.reset.Sub(now))
+		return max(b.reset.Sub(now), 0)
 	}
-	return max(d, 0)
+	return 0
 }
 
 // update records a response's X-RateLimit-Bucket, -Remaining and

@@ -52,6 +52,13 @@ type call struct {
 	body   any        // JSON-encoded when non-nil
 	auth   bool       // send the bot token
 	what   string     // what is being done, for errors: "post to channel 123"
+	// interaction marks an interaction's callback (interactions/{id}/
+	// {token}/callback) or follow-up (webhooks/{application id}/{token}):
+	// Discord does not bind these to the bot's global rate limit, so they
+	// skip the global gate and a global 429's wait (the reply to a command
+	// must reach Discord within 3 seconds, even while the outbox holds
+	// every permit). Their route's bucket still applies.
+	interaction bool
 }
 
 // do performs c and decodes the answer into out (when non-nil and there is
@@ -71,7 +78,11 @@ func (r *rest) do(ctx context.Context, c call, out any) error {
 	}
 	route := routeOf(c.method, c.path)
 	for attempt := 0; ; attempt++ {
-		if d := r.limits.wait(route, r.now()); d > 0 {
+		wait := r.limits.wait
+		if c.interaction {
+			wait = r.limits.waitRoute
+		}
+		if d := wait(route, r.now()); d > 0 {
 			if d > r.maxWait {
 				return &bot.RateLimitError{What: "discord: " + c.what, After: d}
 			}
@@ -79,15 +90,21 @@ func (r *rest) do(ctx context.Context, c call, out any) error {
 				return fmt.Errorf("discord: %s: waiting for rate limit: %w", c.what, err)
 			}
 		}
-		tk, prev := r.limits.gate.take()
-		if err := r.limits.gate.await(ctx, prev, r.now, r.sleep); err != nil {
-			tk.abandon()
-			return fmt.Errorf("discord: %s: waiting for the global rate limit: %w", c.what, err)
+		var tk *ticket
+		if !c.interaction {
+			var prev *ticket
+			tk, prev = r.limits.gate.take()
+			if err := r.limits.gate.await(ctx, prev, r.now, r.sleep); err != nil {
+				tk.abandon()
+				return fmt.Errorf("discord: %s: waiting for the global rate limit: %w", c.what, err)
+			}
+			tk.start(r.now())
 		}
-		tk.start(r.now())
 		resp, body, err := r.send(ctx, c, payload)
 		now := r.now()
-		tk.finish(now)
+		if tk != nil {
+			tk.finish(now)
+		}
 		if err != nil {
 			return fmt.Errorf("discord: %s: %w", c.what, err)
 		}
