@@ -67,6 +67,15 @@ func (b *testBot) chat(platform, base string) {
 	}
 }
 
+// clone copies an environment (vars).
+func clone(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 // writeConfig writes digestbot.yaml, which the commands and app read from
 // then on.
 func (b *testBot) writeConfig(yaml string) {

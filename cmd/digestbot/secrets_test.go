@@ -146,11 +146,3 @@ func TestNoSecretInAnyOutput(t *testing.T) {
 		t.Errorf("a secret was shown:\n…%s…", s[lo:hi])
 	}
 }
-
-func clone(m map[string]string) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}

@@ -17,7 +17,8 @@ import (
 // button of a roundup item (a signed interaction at POST
 // /discord/interactions), and the item is posted into the channel where
 // it was pressed, once however often it is pressed, with "Shared by" and
-// a mention that pings nobody. A forged press posts nothing.
+// a mention that pings nobody; no other channel gets anything. A forged
+// press posts nothing.
 func TestDiscordShareButton(t *testing.T) {
 	feed, _ := followFeed(t)
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -141,5 +142,10 @@ func TestDiscordShareButton(t *testing.T) {
 	}
 	if n := len(f.texts(postsCh)); n != own {
 		t.Errorf("%d posts in the channel of the issue after the share, want its own %d", n, own)
+	}
+	for ch, n := range f.postedIn() {
+		if ch != postsCh && ch != pressCh {
+			t.Errorf("%d posts in another channel (%s)", n, ch)
+		}
 	}
 }
