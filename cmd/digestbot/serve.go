@@ -322,20 +322,10 @@ func (a *app) httpServer(ready *atomic.Bool) (*http.Server, net.Listener, error)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
+	rd := &bot.Readiness{Started: ready.Load, Store: a.store, Alerts: a.alerts, Logger: a.log}
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if !ready.Load() {
-			http.Error(w, "starting or stopping", http.StatusServiceUnavailable)
-			return
-		}
-		if re := a.alerts.StoreError(); re != nil {
-			http.Error(w, "the database refuses writes: "+re.Reason+": "+re.Hint, http.StatusServiceUnavailable)
-			return
-		}
-		if _, err := a.store.DeliveryCounts(ctx); err != nil {
-			a.log.Warn("readiness_failed", slog.Any("error", err))
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+		if why := rd.NotReady(r.Context()); why != "" {
+			http.Error(w, why, http.StatusServiceUnavailable)
 			return
 		}
 		w.Write([]byte("ready\n"))
