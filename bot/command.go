@@ -30,6 +30,13 @@ type Command struct {
 	// Button is true when the command comes from a pressed button (a
 	// "Share in channel" button: Name ShareCommand), not typed text.
 	Button bool
+	// CannotPost is true when the platform says the caller may not post
+	// messages in Channel (a Discord member without Send Messages there,
+	// overwrites included, as in a read-only announcements channel): the
+	// bot then posts nothing there on the caller's behalf (Share). The zero
+	// value means "may post": Slack tells nothing of the kind, and the
+	// console posts nowhere.
+	CannotPost bool
 }
 
 // FromChat reports whether the command came from a chat platform, whose

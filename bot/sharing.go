@@ -33,6 +33,11 @@ func (s *Service) share(ctx context.Context, w Responder, c Command) {
 		refuse("I cannot tell which channel that button was pressed in. Press Share on an answer shown in a channel.")
 		return
 	}
+	if c.CannotPost {
+		// The bot must not become a way around the channel's permissions.
+		refuse("You can't post in this channel, so I can't share into it for you.")
+		return
+	}
 	if s.CanPost != nil && !s.CanPost(c.Platform) {
 		refuse(fmt.Sprintf("I cannot post to %s channels by their id: sharing needs the bot token (see the README's %s section).", c.Platform, c.Platform))
 		return

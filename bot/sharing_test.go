@@ -60,6 +60,10 @@ func TestShareCommand(t *testing.T) {
 			return c
 		}, "no longer in the issue “Drought in the north”"},
 		{"no channel", func(c bot.Command) bot.Command { c.Channel = ""; return c }, "which channel"},
+		// A Discord member without Send Messages in the channel (read-only
+		// announcements): the bot does not post there for them.
+		{"presser may not post", func(c bot.Command) bot.Command { c.Platform, c.CannotPost = "discord", true; return c },
+			"You can't post in this channel, so I can't share into it for you."},
 	} {
 		r := press(t, s, tt.c(ann))
 		if !r.Error || !r.Private || !strings.Contains(r.Text, tt.want) {

@@ -167,7 +167,21 @@ func componentCommand(i *discordgo.Interaction) (bot.Command, bool) {
 	return bot.Command{
 		Name: bot.ShareCommand, Args: ref.String(), Button: true, Platform: "discord",
 		User: userID(i), UserName: userName(i), Channel: i.ChannelID, Admin: memberAdmin(i),
+		CannotPost: !memberCanPost(i),
 	}, true
+}
+
+// memberCanPost reports whether the presser of a component may send
+// messages in its channel. In a server, Discord sends the member's
+// permissions in that channel, overwrites included: Send Messages must be
+// among them (a read-only announcements channel lacks it). The interaction
+// as decoded does not say whether the channel is a thread, so a thread
+// needs Send Messages too (its parent's, which threads inherit), not only
+// Send Messages in Threads: a refusal at worst, never a post the member
+// could not make. Outside a server (no member) it is the user's own
+// conversation with the bot.
+func memberCanPost(i *discordgo.Interaction) bool {
+	return i.Member == nil || i.Member.Permissions&discordgo.PermissionSendMessages != 0
 }
 
 // unknownComponent answers a component this package did not make (an old

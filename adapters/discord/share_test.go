@@ -19,7 +19,7 @@ import (
 // or a select menu pressed by who (a "member" or "user" JSON member).
 func componentBody(customID string, values []string, who string) string {
 	if who == "" {
-		who = `"member":{"user":{"id":"42","username":"ada","global_name":"Ada L"},"permissions":"0"}`
+		who = `"member":{"user":{"id":"42","username":"ada","global_name":"Ada L"},"permissions":"3072"}` // View Channel, Send Messages
 	}
 	typ, vals := 2, ""
 	if values != nil {
@@ -295,12 +295,20 @@ func TestShareButtonPress(t *testing.T) {
 		{name: "button, replies in channel", inChannel: true, body: componentBody("digest_share:12.lead", nil, ""),
 			want: bot.Command{Args: "12.lead", User: "42", UserName: "Ada L"}},
 		{name: "button, admin with a nickname",
-			body: componentBody("digest_share:7.0", nil, `"member":{"user":{"id":"43","username":"bo"},"nick":"Bo (mod)","permissions":"32"}`),
+			body: componentBody("digest_share:7.0", nil, `"member":{"user":{"id":"43","username":"bo"},"nick":"Bo (mod)","permissions":"2080"}`),
 			want: bot.Command{Args: "7.0", User: "43", UserName: "Bo (mod)", Admin: true}},
 		{name: "button, direct message", body: componentBody("digest_share:7.0", nil, `"user":{"id":"44","username":"cy"}`),
 			want: bot.Command{Args: "7.0", User: "44", UserName: "cy"}},
 		{name: "menu", body: componentBody("digest_share:menu1", []string{"7.30"}, ""),
 			want: bot.Command{Args: "7.30", User: "42", UserName: "Ada L"}},
+		// A read-only announcements channel: View Channel and Use Application
+		// Commands, no Send Messages. The core refuses to share for them.
+		{name: "button, member who may not send messages",
+			body: componentBody("digest_share:7.3", nil, `"member":{"user":{"id":"45","username":"di"},"permissions":"2147484672"}`),
+			want: bot.Command{Args: "7.3", User: "45", UserName: "di", CannotPost: true}},
+		{name: "button, admin who may not send messages",
+			body: componentBody("digest_share:7.3", nil, `"member":{"user":{"id":"46","username":"ed"},"permissions":"32"}`),
+			want: bot.Command{Args: "7.3", User: "46", UserName: "ed", Admin: true, CannotPost: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
