@@ -78,8 +78,26 @@ func (s *Service) share(ctx context.Context, w Responder, c Command) {
 		s.fail(ctx, w, c, "sharing the story", err)
 		return
 	}
-	if s.Shared != nil {
+	rearmed := false
+	if !added {
+		// Shared before, but never posted (given up: the bot was not in the
+		// channel, or not allowed to post there)? The press tries again,
+		// as `digestbot retry` would.
+		rearmed, err = s.retryShare(ctx, ch, sh)
+		if err != nil {
+			s.fail(ctx, w, c, "sharing the story again", err)
+			return
+		}
+	}
+	if s.Shared != nil && (added || rearmed) {
 		s.Shared()
+	}
+	if rearmed {
+		s.log().Info("story_share_retried", slog.String("platform", c.Platform), slog.String("user", c.User),
+			slog.String("channel", c.Channel), slog.Int64("issue", is.ID), slog.String("story", sh.Key))
+		_ = w.Respond(ctx, Reply{Text: fmt.Sprintf("Trying again to share “%s” in this channel: my first attempt to post it here failed, most likely because I am not allowed to post in this channel. If it does not appear, %s, then press Share again.",
+			title, shareAccessHint(c.Platform)), Private: true})
+		return
 	}
 	if !added {
 		s.log().Debug("story_share_repeated", slog.String("platform", c.Platform), slog.String("user", c.User),
@@ -110,4 +128,45 @@ func issueArg(is *Issue) string {
 		return "<date>"
 	}
 	return is.Published.UTC().Format("2006-01-02")
+}
+
+// maxFailedScan bounds how many given-up deliveries, newest first, a Share
+// press looks through for its story's: a share given up longer ago than
+// that is left to `digestbot retry`.
+const maxFailedScan = 1000
+
+// retryShare makes the given-up delivery of share sh into ch pending again
+// (RetryDelivery: attempts reset, the target dirty, as `digestbot retry`
+// does) when the story was never posted there; rearmed is false when its
+// delivery is not given up, its message exists (a failed edit), or the
+// retry could not be recorded (logged: another press just made it).
+func (s *Service) retryShare(ctx context.Context, ch Channel, sh Share) (rearmed bool, err error) {
+	ds, err := s.Store.Deliveries(ctx, maxFailedScan, StateFailed)
+	if err != nil {
+		return false, fmt.Errorf("bot: given-up deliveries: %w", err)
+	}
+	for _, d := range ds {
+		if d.Channel != ch.ID || d.IssueID != sh.IssueID || d.Key != sh.Key || d.Ref != "" {
+			continue
+		}
+		if err := s.Store.RetryDelivery(ctx, d.ID, s.now()); err != nil {
+			// Most likely another press re-armed it a moment ago: no
+			// longer failed. The presser hears "already shared".
+			s.log().Warn("story_share_retry_failed", slog.Int64("delivery", d.ID), slog.Any("error", err))
+			return false, nil
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// shareAccessHint says what lets the bot post in a channel of platform.
+func shareAccessHint(platform string) string {
+	switch platform {
+	case "slack":
+		return "invite me to this channel first (/invite and my name)"
+	case "discord":
+		return "ask an admin to let me view and send messages in this channel"
+	}
+	return "make sure I can post in this channel"
 }

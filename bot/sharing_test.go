@@ -265,3 +265,49 @@ func TestShareAfterTheIssueChanged(t *testing.T) {
 		t.Errorf("old-form ref: %+v", r)
 	}
 }
+
+// A share whose post was given up (the bot was not in the channel) is
+// tried again by the next press, which says so, instead of answering
+// "already shared" for a story that never appeared.
+func TestSharePressRetriesGivenUpShare(t *testing.T) {
+	h, is := shareHarness(t, issueFeed("1", "First", t0, items("a", "b")...))
+	s := &bot.Service{Store: h.store}
+	woken := 0
+	s.Shared = func() { woken++ }
+	ann := bot.Command{Args: bot.RefFor(is, bot.PartRoundup, 1).String(), Button: true, Platform: "fake",
+		User: "U-Ann", UserName: "Ann", Channel: "C9"}
+	if r := press(t, s, ann); r.Error || !strings.HasPrefix(r.Text, "Shared ") {
+		t.Fatalf("first press: %+v", r)
+	}
+	h.plat.failNext = []error{bot.Permanent(fmt.Errorf("slack: not_in_channel"))}
+	if st := h.send(); st.Failed != 1 || st.Sent != 0 {
+		t.Fatalf("delivery into a channel the bot is not in: %+v, want it given up", st)
+	}
+
+	// The bot is invited; Bob presses: the share is tried again.
+	bob := ann
+	bob.User, bob.UserName = "U-Bob", "Bob"
+	r := press(t, s, bob)
+	if r.Error || !r.Private || !strings.HasPrefix(r.Text, "Trying again to share “") ||
+		!strings.Contains(r.Text, "first attempt to post it here failed") || !strings.Contains(r.Text, "make sure I can post in this channel") {
+		t.Errorf("press after the share was given up: %+v, want a private retry notice", r)
+	}
+	if woken != 2 {
+		t.Errorf("outbox woken %d times, want 2", woken)
+	}
+	if st := h.send(); st.Sent != 1 {
+		t.Fatalf("after the retrying press: %+v, want the story posted", st)
+	}
+	msgs, _ := sharedMessages(h.plat)
+	if len(msgs) != 1 || msgs[0].Post.Item != 1 || msgs[0].Post.SharedBy.Name != "Ann" {
+		t.Errorf("share channel posts %+v, want item 1 shared by Ann, once", msgs)
+	}
+	// Posted now: a press says it was shared, and posts nothing.
+	if r := press(t, s, bob); !strings.Contains(r.Text, "already shared here by Ann") {
+		t.Errorf("press after the post: %+v", r)
+	}
+	if st := h.send(); st.Sent+st.Edited+st.Deleted != 0 {
+		t.Errorf("press after the post: %+v, want nothing", st)
+	}
+	h.plat.assertNoDuplicates(t)
+}
