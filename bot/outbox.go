@@ -747,18 +747,26 @@ func (o *Outbox) sharedPosts(ctx context.Context, is *Issue, ch Channel) ([]Post
 	if shares == nil {
 		shares = []Share{}
 	}
-	byKey := map[string]Post{}
+	type story struct {
+		part Part
+		item int
+	}
+	byStory := map[story]Post{}
 	for _, p := range PostsFor(is, LayoutSeparate) {
-		byKey[p.Key] = p
+		byStory[story{p.Part, p.Item}] = p
 	}
 	var posts []Post
 	for _, sh := range shares {
-		p, ok := byKey[sh.Key]
-		if !ok {
+		// The item the share names (by identity, not by the key's
+		// position-dependent "#n"), under the share's own key: its message
+		// is edited when that item is corrected, never moved onto another.
+		part, item, ok := sh.resolve(is)
+		p, found := byStory[story{part, item}]
+		if !ok || !found {
 			continue // the story left the issue: its message goes
 		}
-		delete(byKey, sh.Key)
-		p.SharedBy = sh.SharedBy
+		delete(byStory, story{part, item}) // one message per story
+		p.Key, p.SharedBy = sh.Key, sh.SharedBy
 		posts = append(posts, p)
 	}
 	return posts, shares, nil

@@ -62,6 +62,50 @@ type Share struct {
 	Key      string // the story's PostKey when it was shared: KeyLead or a roundup item's key
 	SharedBy Person
 	Created  time.Time
+	// Which roundup item was shared (migration 0009; empty for the lead
+	// and for shares recorded before, which the outbox finds by Key): the
+	// item's identity check (StoryRef.Check, see RefFor), its index then,
+	// and TextCheck, the check of its text, set only when another item of
+	// the issue had the same identity (two items citing one source).
+	Check     string
+	Item      int
+	TextCheck string
+}
+
+// NewShare returns the share of story (part, item) of is into channel by
+// who at now, with what finds the item again after the issue is edited.
+func NewShare(channel string, is *Issue, part Part, item int, who Person, now time.Time) Share {
+	sh := Share{Channel: channel, IssueID: is.ID, Key: PostKey(is, part, item), SharedBy: who, Created: now}
+	if part != PartRoundup || item < 0 || item >= len(is.Roundup) {
+		return sh
+	}
+	st := is.Roundup[item]
+	sh.Check, sh.Item = storyCheck(st), item
+	for i, o := range is.Roundup {
+		if i != item && storyKey(o) == storyKey(st) {
+			sh.TextCheck = textCheck(st)
+			break
+		}
+	}
+	return sh
+}
+
+// resolve finds the item sh shared in is as it is now (see resolveItem);
+// a share recorded before checks (no Check) is found by its Key alone.
+func (sh Share) resolve(is *Issue) (part Part, item int, ok bool) {
+	if sh.Key == KeyLead {
+		return PartLead, 0, true
+	}
+	if sh.Check == "" {
+		for i := range is.Roundup {
+			if PostKey(is, PartRoundup, i) == sh.Key {
+				return PartRoundup, i, true
+			}
+		}
+		return PartRoundup, 0, false
+	}
+	item, ok = resolveItem(is, sh.Item, sh.Check, sh.TextCheck)
+	return PartRoundup, item, ok
 }
 
 // ShareStore keeps shares. adapters/sqlite and adapters/postgres implement

@@ -36,8 +36,7 @@ var shareTo = bot.ShareChannel("fake", "C9")
 // share records a press of a Share button for one story of is into C9.
 func share(t *testing.T, st bot.ShareStore, is *bot.Issue, part bot.Part, item int, who string, wantAdded bool) {
 	t.Helper()
-	_, added, err := st.AddShare(context.Background(), bot.Share{Channel: shareTo.ID, IssueID: is.ID,
-		Key: bot.PostKey(is, part, item), SharedBy: bot.Person{ID: "U-" + who, Name: who}, Created: t0})
+	_, added, err := st.AddShare(context.Background(), bot.NewShare(shareTo.ID, is, part, item, bot.Person{ID: "U-" + who, Name: who}, t0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,4 +231,82 @@ func TestQueuesCountShares(t *testing.T) {
 		}
 	}
 	t.Errorf("Queues = %+v, want the share channel listed", qs)
+}
+
+// Two roundup items cite the same source, so they have the same identity
+// and keys "r:URL" and "r:URL#2". A shared message stays its own story
+// when the other item leaves: never edited into the other one (still
+// "Shared by Ann"), never deleted while its story is still there.
+func TestSharedDuplicateSourceKeepsItsStory(t *testing.T) {
+	its := []item{{"a", "first item citing the same source a, about the port."}, {"a", "second item citing source a, about the school budget."}, {"c", "third."}}
+	h, is := shareHarness(t, issueFeed("1", "First", t0, its...))
+	if len(is.Roundup) != 3 || bot.PostKey(is, bot.PartRoundup, 1) != bot.PostKey(is, bot.PartRoundup, 0)+"#2" {
+		t.Fatalf("roundup %d items, keys %s %s", len(is.Roundup), bot.PostKey(is, bot.PartRoundup, 0), bot.PostKey(is, bot.PartRoundup, 1))
+	}
+	share(t, h.store, is, bot.PartRoundup, 0, "Ann", true) // the port
+	share(t, h.store, is, bot.PartRoundup, 1, "Bob", true) // the school budget ("#2")
+	if s := h.send(); s.Sent != 2 {
+		t.Fatalf("shares: %+v", s)
+	}
+	_, refs := sharedMessages(h.plat)
+	ann, bob := refs[0], refs[1]
+
+	// The editor removes the port item: the school budget now has the key
+	// "r:URL". Ann's message goes with its story; Bob's stays as it is.
+	h.repoll(issueFeed("1", "First", t0, its[1], its[2]))
+	if contains(h.plat.edits, ann) || contains(h.plat.edits, bob) {
+		t.Errorf("edits %v: a shared message (Ann's %s, Bob's %s) was edited into another story", h.plat.edits, ann, bob)
+	}
+	if !contains(h.plat.deletes, ann) || contains(h.plat.deletes, bob) {
+		t.Errorf("deletes %v: want Ann's %s (its story left) deleted and Bob's %s (still there) kept", h.plat.deletes, ann, bob)
+	}
+	if msgs, _ := sharedMessages(h.plat); len(msgs) != 2 {
+		t.Errorf("share channel got %d posts, want the 2 shares only (nothing reposted)", len(msgs))
+	}
+
+	// The school budget item's text changed: an item shared while another
+	// had its identity is known by its text too, so it counts as leaving
+	// (its message goes) rather than risk showing another story.
+	its[1].text = "second item citing source a, about the school budget, corrected."
+	h.repoll(issueFeed("1", "First", t0, its[1], its[2]))
+	if contains(h.plat.edits, bob) || !contains(h.plat.deletes, bob) {
+		t.Errorf("edits %v, deletes %v: want Bob's %s deleted, not edited", h.plat.edits, h.plat.deletes, bob)
+	}
+	h.plat.assertNoDuplicates(t)
+}
+
+// An item inserted above a shared one: the share's key ("#n" included)
+// would now name another item; the message stays the shared story's.
+func TestSharedItemFollowedAcrossInsert(t *testing.T) {
+	its := []item{{"a", "first item citing source a, about the port."}, {"a", "second item citing source a, about the school budget."}}
+	h, is := shareHarness(t, issueFeed("1", "First", t0, its...))
+	share(t, h.store, is, bot.PartRoundup, 1, "Bob", true) // "r:URL#2"
+	if s := h.send(); s.Sent != 1 {
+		t.Fatalf("share: %+v", s)
+	}
+	_, refs := sharedMessages(h.plat)
+	// A new item citing source a goes first: the school budget is now "#3".
+	ins := item{"a", "a new item citing source a, about the ferry."}
+	h.repoll(issueFeed("1", "First", t0, ins, its[0], its[1]))
+	if contains(h.plat.edits, refs[0]) || contains(h.plat.deletes, refs[0]) {
+		t.Errorf("edits %v, deletes %v: Bob's message %s changed although its story did not", h.plat.edits, h.plat.deletes, refs[0])
+	}
+	if msgs, _ := sharedMessages(h.plat); len(msgs) != 1 {
+		t.Errorf("share channel got %d posts, want 1", len(msgs))
+	}
+}
+
+// A share recorded before 0009 (no check) is still found by its key.
+func TestShareWithoutCheckFoundByKey(t *testing.T) {
+	h, is := shareHarness(t, issueFeed("1", "First", t0, items("a", "b")...))
+	if _, _, err := h.store.AddShare(context.Background(), bot.Share{Channel: shareTo.ID, IssueID: is.ID,
+		Key: bot.PostKey(is, bot.PartRoundup, 1), SharedBy: bot.Person{ID: "U-Ann", Name: "Ann"}, Created: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.send(); s.Sent != 1 {
+		t.Fatalf("old share: %+v", s)
+	}
+	if msgs, _ := sharedMessages(h.plat); len(msgs) != 1 || msgs[0].Post.Item != 1 {
+		t.Errorf("share channel posts %+v, want item 1", msgs)
+	}
 }

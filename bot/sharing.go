@@ -68,8 +68,7 @@ func (s *Service) share(ctx context.Context, w Responder, c Command) {
 	}
 	title := cut(StoryTitle(is, ref.Part, item), 100)
 	ch := ShareChannel(c.Platform, c.Channel)
-	sh, added, err := ss.AddShare(ctx, Share{Channel: ch.ID, IssueID: is.ID, Key: PostKey(is, ref.Part, item),
-		SharedBy: Person{ID: c.User, Name: c.UserName}, Created: s.now()})
+	sh, added, err := ss.AddShare(ctx, NewShare(ch.ID, is, ref.Part, item, Person{ID: c.User, Name: c.UserName}, s.now()))
 	if errors.Is(err, ErrNotFound) {
 		refuse("That issue is no longer in the archive, so it cannot be shared.")
 		return

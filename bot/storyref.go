@@ -86,17 +86,35 @@ func (r StoryRef) resolve(is *Issue) (item int, ok bool) {
 	if r.Check == "" {
 		return r.Item, r.Item >= 0 && r.Item < len(is.Roundup)
 	}
-	if r.Item >= 0 && r.Item < len(is.Roundup) && r.matches(is.Roundup[r.Item]) {
-		return r.Item, true
+	return resolveItem(is, r.Item, r.Check, "")
+}
+
+// resolveItem finds a roundup item of is by its identity check: the item
+// at index at if it matches, else the matching item nearest to at; ok
+// false when none matches. A Share button's press (StoryRef.resolve) and
+// the outbox's shared posts (Share.resolve) both find items with it. When
+// text is set (the check of the item's text: another item had the same
+// identity), the item's text must match too, so that of two items citing
+// one source the other is never taken for it.
+func resolveItem(is *Issue, at int, check, text string) (item int, ok bool) {
+	match := func(st Story) bool {
+		return check != "" && strings.HasPrefix(hexSum(storyKey(st)), check) && (text == "" || textCheck(st) == text)
+	}
+	if at >= 0 && at < len(is.Roundup) && match(is.Roundup[at]) {
+		return at, true
 	}
 	best := -1
 	for i, st := range is.Roundup {
-		if r.matches(st) && (best < 0 || absInt(i-r.Item) < absInt(best-r.Item)) {
+		if match(st) && (best < 0 || absInt(i-at) < absInt(best-at)) {
 			best = i
 		}
 	}
 	return best, best >= 0
 }
+
+// textCheck is the check of a story's plain text, to tell apart items of
+// the same identity.
+func textCheck(st Story) string { return hexSum("t:" + st.Text())[:refCheckLen] }
 
 func absInt(n int) int {
 	if n < 0 {

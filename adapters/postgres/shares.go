@@ -33,9 +33,9 @@ func (s *Store) AddShare(ctx context.Context, sh bot.Share) (bot.Share, bool, er
 		if err != nil {
 			return err
 		}
-		tag, err := tx.Exec(ctx, `INSERT INTO shares (channel, issue_id, key, user_id, user_name, created)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel, issue_id, key) DO NOTHING`,
-			sh.Channel, sh.IssueID, sh.Key, sh.SharedBy.ID, sh.SharedBy.Name, dbTime(sh.Created))
+		tag, err := tx.Exec(ctx, `INSERT INTO shares (channel, issue_id, key, user_id, user_name, created, item_check, item, text_check)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (channel, issue_id, key) DO NOTHING`,
+			sh.Channel, sh.IssueID, sh.Key, sh.SharedBy.ID, sh.SharedBy.Name, dbTime(sh.Created), sh.Check, sh.Item, sh.TextCheck)
 		if err != nil {
 			return err
 		}
@@ -48,9 +48,9 @@ func (s *Store) AddShare(ctx context.Context, sh bot.Share) (bot.Share, bool, er
 			return err
 		}
 		out = bot.Share{Channel: sh.Channel, IssueID: sh.IssueID, Key: sh.Key}
-		err = tx.QueryRow(ctx, `SELECT user_id, user_name, created FROM shares
+		err = tx.QueryRow(ctx, `SELECT user_id, user_name, created, item_check, item, text_check FROM shares
 			WHERE channel = $1 AND issue_id = $2 AND key = $3`, sh.Channel, sh.IssueID, sh.Key).
-			Scan(&out.SharedBy.ID, &out.SharedBy.Name, &out.Created)
+			Scan(&out.SharedBy.ID, &out.SharedBy.Name, &out.Created, &out.Check, &out.Item, &out.TextCheck)
 		out.Created = goTime(out.Created)
 		return err
 	})
@@ -62,14 +62,14 @@ func (s *Store) AddShare(ctx context.Context, sh bot.Share) (bot.Share, bool, er
 
 // Shares returns the shares of one issue into one channel, oldest first.
 func (s *Store) Shares(ctx context.Context, channel string, issueID int64) ([]bot.Share, error) {
-	rows, err := s.pool.Query(ctx, `SELECT key, user_id, user_name, created FROM shares
+	rows, err := s.pool.Query(ctx, `SELECT key, user_id, user_name, created, item_check, item, text_check FROM shares
 		WHERE channel = $1 AND issue_id = $2 ORDER BY created, id`, channel, issueID)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: shares of issue %d into %s: %w", issueID, channel, err)
 	}
 	var out []bot.Share
 	var sh bot.Share
-	_, err = pgx.ForEachRow(rows, []any{&sh.Key, &sh.SharedBy.ID, &sh.SharedBy.Name, &sh.Created}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&sh.Key, &sh.SharedBy.ID, &sh.SharedBy.Name, &sh.Created, &sh.Check, &sh.Item, &sh.TextCheck}, func() error {
 		sh.Channel, sh.IssueID, sh.Created = channel, issueID, goTime(sh.Created)
 		out = append(out, sh)
 		return nil

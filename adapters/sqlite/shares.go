@@ -32,9 +32,9 @@ func (s *Store) AddShare(ctx context.Context, sh bot.Share) (bot.Share, bool, er
 		if err != nil {
 			return err
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO shares (channel, issue_id, key, user_id, user_name, created)
-			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (channel, issue_id, key) DO NOTHING`,
-			sh.Channel, sh.IssueID, sh.Key, sh.SharedBy.ID, sh.SharedBy.Name, dbTime(sh.Created))
+		r, err := tx.ExecContext(ctx, `INSERT INTO shares (channel, issue_id, key, user_id, user_name, created, item_check, item, text_check)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, issue_id, key) DO NOTHING`,
+			sh.Channel, sh.IssueID, sh.Key, sh.SharedBy.ID, sh.SharedBy.Name, dbTime(sh.Created), sh.Check, sh.Item, sh.TextCheck)
 		if err != nil {
 			return err
 		}
@@ -54,9 +54,9 @@ func (s *Store) AddShare(ctx context.Context, sh bot.Share) (bot.Share, bool, er
 		}
 		var created int64
 		out = bot.Share{Channel: sh.Channel, IssueID: sh.IssueID, Key: sh.Key}
-		err = tx.QueryRowContext(ctx, `SELECT user_id, user_name, created FROM shares
+		err = tx.QueryRowContext(ctx, `SELECT user_id, user_name, created, item_check, item, text_check FROM shares
 			WHERE channel = ? AND issue_id = ? AND key = ?`, sh.Channel, sh.IssueID, sh.Key).
-			Scan(&out.SharedBy.ID, &out.SharedBy.Name, &created)
+			Scan(&out.SharedBy.ID, &out.SharedBy.Name, &created, &out.Check, &out.Item, &out.TextCheck)
 		out.Created = goTime(created)
 		return err
 	})
@@ -68,7 +68,7 @@ func (s *Store) AddShare(ctx context.Context, sh bot.Share) (bot.Share, bool, er
 
 // Shares returns the shares of one issue into one channel, oldest first.
 func (s *Store) Shares(ctx context.Context, channel string, issueID int64) ([]bot.Share, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT key, user_id, user_name, created FROM shares
+	rows, err := s.r.QueryContext(ctx, `SELECT key, user_id, user_name, created, item_check, item, text_check FROM shares
 		WHERE channel = ? AND issue_id = ? ORDER BY created, id`, channel, issueID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: shares of issue %d into %s: %w", issueID, channel, err)
@@ -78,7 +78,7 @@ func (s *Store) Shares(ctx context.Context, channel string, issueID int64) ([]bo
 	for rows.Next() {
 		sh := bot.Share{Channel: channel, IssueID: issueID}
 		var created int64
-		if err := rows.Scan(&sh.Key, &sh.SharedBy.ID, &sh.SharedBy.Name, &created); err != nil {
+		if err := rows.Scan(&sh.Key, &sh.SharedBy.ID, &sh.SharedBy.Name, &created, &sh.Check, &sh.Item, &sh.TextCheck); err != nil {
 			return nil, fmt.Errorf("sqlite: shares of issue %d into %s: %w", issueID, channel, err)
 		}
 		sh.Created = goTime(created)

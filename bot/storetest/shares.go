@@ -37,7 +37,8 @@ func testShares(t *testing.T, open opener) {
 	}
 	sameShare := func(t *testing.T, what string, got, want bot.Share) {
 		t.Helper()
-		if got.Channel != want.Channel || got.IssueID != want.IssueID || got.Key != want.Key || got.SharedBy != want.SharedBy {
+		if got.Channel != want.Channel || got.IssueID != want.IssueID || got.Key != want.Key || got.SharedBy != want.SharedBy ||
+			got.Check != want.Check || got.Item != want.Item || got.TextCheck != want.TextCheck {
 			t.Errorf("%s = %+v, want %+v", what, got, want)
 		}
 		wantTime(t, what+".Created", got.Created, want.Created)
@@ -50,13 +51,15 @@ func testShares(t *testing.T, open opener) {
 		item1 := bot.PostKey(is, bot.PartRoundup, 1)
 		ann := bot.Person{ID: "U1", Name: "Ann"}
 		bob := bot.Person{ID: "U2", Name: "Bob"}
-		first := bot.Share{Channel: chA, IssueID: is.ID, Key: item1, SharedBy: ann, Created: t0.Add(time.Minute)}
+		// What finds the item again (0009): kept and returned as given.
+		first := bot.Share{Channel: chA, IssueID: is.ID, Key: item1, SharedBy: ann, Created: t0.Add(time.Minute),
+			Check: "1f0a9c2e", Item: 1, TextCheck: "0badcafe"}
 		sameShare(t, "AddShare", add(t, ss, first, true), first)
 		// Bob presses the same button later: Ann's share stands.
 		again := add(t, ss, bot.Share{Channel: chA, IssueID: is.ID, Key: item1, SharedBy: bob, Created: t0.Add(time.Hour)}, false)
 		sameShare(t, "AddShare again", again, first)
 		// The same story into another channel, another story into the same.
-		other := bot.Share{Channel: chB, IssueID: is.ID, Key: item1, SharedBy: bob, Created: t0.Add(2 * time.Minute)}
+		other := bot.Share{Channel: chB, IssueID: is.ID, Key: item1, SharedBy: bob, Created: t0.Add(2 * time.Minute), Check: "1f0a9c2e", Item: 1}
 		add(t, ss, other, true)
 		lead := bot.Share{Channel: chA, IssueID: is.ID, Key: bot.KeyLead, SharedBy: bob, Created: t0.Add(3 * time.Minute)}
 		add(t, ss, lead, true)
