@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -17,6 +18,21 @@ type SeenStore interface {
 	// was already recorded (and not expired) at now. Expired keys are
 	// forgotten.
 	SeenRequest(ctx context.Context, key string, until, now time.Time) (seen bool, err error)
+}
+
+// SeenKey is one request key for SeenBatchStore.
+type SeenKey struct {
+	Key   string
+	Until time.Time
+}
+
+// SeenBatchStore is a SeenStore that records many keys in one write: a
+// store whose writes are serialised (SQLite) answers a busy endpoint with
+// one transaction per batch instead of one per request. seen[i] answers
+// keys[i] as SeenRequest would; a key twice in one batch is seen the
+// second time.
+type SeenBatchStore interface {
+	SeenRequests(ctx context.Context, keys []SeenKey, now time.Time) (seen []bool, err error)
 }
 
 // Replays refuses a signed request seen before within its validity: in
@@ -38,6 +54,25 @@ type Replays struct {
 
 	mu      sync.Mutex
 	buckets map[int64]map[[sha256.Size]byte]int64 // minute its validity ends → signature → until (Unix s)
+
+	// Group commit, when Store is a SeenBatchStore: requests that arrive
+	// while a batch is being written wait and go in the next one, written
+	// by the first of them (no goroutine of its own).
+	bmu     sync.Mutex
+	queue   []*seenWait
+	writing bool
+}
+
+// seenWait is one request waiting for its batch.
+type seenWait struct {
+	key  SeenKey
+	now  time.Time
+	done chan seenAnswer // buffered: the writer never blocks
+}
+
+type seenAnswer struct {
+	seen bool
+	err  error
 }
 
 // Fresh records the request's signature sig (valid until the given time)
@@ -60,7 +95,14 @@ func (r *Replays) Fresh(ctx context.Context, sig []byte, until, now time.Time) b
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer cancel()
-	seen, err := r.Store.SeenRequest(sctx, r.Platform+":"+hex.EncodeToString(sig), until, now)
+	skey := r.Platform + ":" + hex.EncodeToString(sig)
+	var seen bool
+	var err error
+	if bs, ok := r.Store.(SeenBatchStore); ok {
+		seen, err = r.seenBatched(sctx, bs, SeenKey{Key: skey, Until: until}, now)
+	} else {
+		seen, err = r.Store.SeenRequest(sctx, skey, until, now)
+	}
 	if err != nil {
 		if r.Logger != nil {
 			r.Logger.Warn("replay_check_failed", slog.String("error", RedactText(err.Error())),
@@ -106,4 +148,66 @@ func (r *Replays) remembered() int {
 		n += len(b)
 	}
 	return n
+}
+
+// seenBatched records key through bs together with the requests waiting
+// beside it. A writer goroutine, started when the queue fills and gone
+// when it is empty, writes one batch after another; a request waits for
+// its answer or for ctx.
+func (r *Replays) seenBatched(ctx context.Context, bs SeenBatchStore, key SeenKey, now time.Time) (bool, error) {
+	w := &seenWait{key: key, now: now, done: make(chan seenAnswer, 1)}
+	r.bmu.Lock()
+	r.queue = append(r.queue, w)
+	if !r.writing {
+		r.writing = true
+		go r.writeQueue(bs)
+	}
+	r.bmu.Unlock()
+	select {
+	case a := <-w.done:
+		return a.seen, a.err
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// writeQueue writes batches until the queue is empty.
+func (r *Replays) writeQueue(bs SeenBatchStore) {
+	r.bmu.Lock()
+	for len(r.queue) > 0 {
+		batch := r.queue
+		r.queue = nil
+		r.bmu.Unlock()
+		r.writeBatch(bs, batch)
+		r.bmu.Lock()
+	}
+	r.writing = false
+	r.bmu.Unlock()
+}
+
+// writeBatch records one batch and answers each of its requests. The
+// latest now of the batch judges expiry: keys are valid for minutes, the
+// batch spans milliseconds.
+func (r *Replays) writeBatch(bs SeenBatchStore, batch []*seenWait) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	keys := make([]SeenKey, len(batch))
+	now := batch[0].now
+	for i, w := range batch {
+		keys[i] = w.key
+		if w.now.After(now) {
+			now = w.now
+		}
+	}
+	seen, err := bs.SeenRequests(ctx, keys, now)
+	if err == nil && len(seen) != len(batch) {
+		err = fmt.Errorf("bot: replay store answered %d of %d keys", len(seen), len(batch))
+	}
+	for i, w := range batch {
+		if err != nil {
+			w.done <- seenAnswer{err: err}
+			continue
+		}
+		w.done <- seenAnswer{seen: seen[i]}
+	}
 }

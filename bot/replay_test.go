@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -125,4 +126,107 @@ func BenchmarkReplaysFresh(b *testing.B) {
 			b.Fatal("new signature refused")
 		}
 	}
+}
+
+// batchStore is a SeenBatchStore that holds its first batch until
+// release is closed, so that the requests arriving meanwhile queue up.
+type batchStore struct {
+	mu      sync.Mutex
+	keys    map[string]bool
+	batches [][]string
+	first   chan struct{} // closed when the first batch is being written
+	release chan struct{}
+}
+
+func (s *batchStore) SeenRequest(ctx context.Context, key string, until, now time.Time) (bool, error) {
+	panic("a SeenBatchStore is written in batches")
+}
+
+func (s *batchStore) SeenRequests(ctx context.Context, keys []SeenKey, now time.Time) ([]bool, error) {
+	s.mu.Lock()
+	n := len(s.batches)
+	var names []string
+	for _, k := range keys {
+		names = append(names, k.Key)
+	}
+	s.batches = append(s.batches, names)
+	s.mu.Unlock()
+	if n == 0 {
+		close(s.first)
+		<-s.release
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	seen := make([]bool, len(keys))
+	for i, k := range keys {
+		seen[i] = s.keys[k.Key]
+		s.keys[k.Key] = true
+	}
+	return seen, nil
+}
+
+// Requests that arrive while a batch is being written go to the store
+// together in the next one, and each gets its own answer: a signature the
+// store knew (another replica took it) is refused, the others accepted.
+func TestReplaysBatchRequestsWhileWriting(t *testing.T) {
+	st := &batchStore{keys: map[string]bool{"slack:" + hex.EncodeToString(sigOf(99)): true},
+		first: make(chan struct{}), release: make(chan struct{})}
+	r := &Replays{Platform: "slack", Store: st}
+	now := time.Unix(1_700_000_000, 0)
+	ctx := context.Background()
+	firstDone := make(chan bool)
+	go func() { firstDone <- r.Fresh(ctx, sigOf(1), now.Add(replayWindow), now) }()
+	<-st.first // the first batch is in the store; the next requests queue
+
+	const n = 8
+	var wg sync.WaitGroup
+	results := make([]bool, n+1)
+	queued := make(chan struct{}, n+1)
+	for i := range n + 1 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sig := sigOf(uint64(10 + i))
+			if i == n {
+				sig = sigOf(99) // seen by another replica
+			}
+			queued <- struct{}{}
+			results[i] = r.Fresh(ctx, sig, now.Add(replayWindow), now)
+		}()
+	}
+	for range n + 1 {
+		<-queued
+	}
+	// Wait until all of them are in the queue (the writer is busy).
+	for {
+		r.bmu.Lock()
+		q := len(r.queue)
+		r.bmu.Unlock()
+		if q == n+1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	close(st.release)
+	if !<-firstDone {
+		t.Error("the first request was refused")
+	}
+	wg.Wait()
+	for i, ok := range results {
+		if ok != (i != n) {
+			t.Errorf("request %d: fresh = %v, want %v", i, ok, i != n)
+		}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if len(st.batches) != 2 || len(st.batches[1]) != n+1 {
+		t.Errorf("batches %d (sizes %v), want the first alone and the %d others together", len(st.batches), st.batches, n+1)
+	}
+}
+
+// sigOf returns a 32-byte signature made from n.
+func sigOf(n uint64) []byte {
+	sig := make([]byte, sha256.Size)
+	binary.BigEndian.PutUint64(sig, n)
+	return sig
 }

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) bot.Store) {
 	t.Run("Push", func(t *testing.T) { testPush(t, fresh) })
 	t.Run("Retry", func(t *testing.T) { testRetry(t, fresh) })
 	t.Run("Seen", func(t *testing.T) { testSeen(t, fresh) })
+	t.Run("SeenBatch", func(t *testing.T) { testSeenBatch(t, fresh) })
 	t.Run("People", func(t *testing.T) { testPeople(t, fresh) })
 	t.Run("Subscriptions", func(t *testing.T) { testSubscriptions(t, fresh) })
 	t.Run("WebSub", func(t *testing.T) { testWebSub(t, fresh) })
