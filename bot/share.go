@@ -157,3 +157,62 @@ func (s Share) Validate() error {
 	}
 	return nil
 }
+
+// sharedSince looks again at the shares of an issue into a share channel
+// once the channel was recorded in step with it: a share added after the
+// pass read them (a button pressed meanwhile, on any replica) made the
+// target dirty before TargetDone made it clean, so it is made dirty again.
+func (o *Outbox) sharedSince(ctx context.Context, ch Channel, issueID int64, seen []Share) error {
+	ss := o.Store.(ShareStore) // shares were read: the store keeps them
+	now, err := ss.Shares(ctx, ch.ID, issueID)
+	if err != nil {
+		return fmt.Errorf("bot: shares of issue %d into %s: %w", issueID, ch.ID, err)
+	}
+	if len(now) <= len(seen) {
+		return nil
+	}
+	if _, _, err := ss.AddShare(ctx, now[len(now)-1]); err != nil {
+		return fmt.Errorf("bot: look again at the shares of issue %d into %s: %w", issueID, ch.ID, err)
+	}
+	return nil
+}
+
+// sharedPosts returns the posts of the stories shared into a share
+// channel that the issue still has, found by their PostKey, each with who
+// shared it.
+func (o *Outbox) sharedPosts(ctx context.Context, is *Issue, ch Channel) ([]Post, []Share, error) {
+	ss, ok := o.Store.(ShareStore)
+	if !ok {
+		return nil, nil, nil
+	}
+	shares, err := ss.Shares(ctx, ch.ID, is.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bot: shares of issue %d into %s: %w", is.ID, ch.ID, err)
+	}
+	if shares == nil {
+		shares = []Share{}
+	}
+	type story struct {
+		part Part
+		item int
+	}
+	byStory := map[story]Post{}
+	for _, p := range PostsFor(is, LayoutSeparate) {
+		byStory[story{p.Part, p.Item}] = p
+	}
+	var posts []Post
+	for _, sh := range shares {
+		// The item the share names (by identity, not by the key's
+		// position-dependent "#n"), under the share's own key: its message
+		// is edited when that item is corrected, never moved onto another.
+		part, item, ok := sh.resolve(is)
+		p, found := byStory[story{part, item}]
+		if !ok || !found {
+			continue // the story left the issue: its message goes
+		}
+		delete(byStory, story{part, item}) // one message per story
+		p.Key, p.SharedBy = sh.Key, sh.SharedBy
+		posts = append(posts, p)
+	}
+	return posts, shares, nil
+}
