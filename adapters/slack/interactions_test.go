@@ -114,7 +114,6 @@ func TestSharePressRefused(t *testing.T) {
 		SigningSecret: testSecret,
 		Handler:       bot.HandlerFunc(func(context.Context, bot.Responder, bot.Command) { calls.Add(1) }),
 		Now:           func() time.Time { return testNow },
-		Seen:          &memSeen{},
 	})
 	for _, tt := range []struct {
 		name string
