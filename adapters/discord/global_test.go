@@ -101,6 +101,26 @@ func maxTime(a, b time.Time) time.Time {
 
 // TestGlobalGateWaitsForTheAnswer: a ticket whose predecessor has been
 // sent but not answered waits for the answer, then one window more.
+// awaitAnswer runs g.await for the ticket after prev in a goroutine; done
+// gets its result. Its sleep, when waiting for prev's answer (a second plus
+// globalGrace), closes sleeping and blocks until the answer ends the wait;
+// other waits go to clock.
+func awaitAnswer(g *gate, prev *ticket, clock *fakeClock) (sleeping <-chan struct{}, done <-chan error) {
+	waiting := make(chan struct{})
+	var once sync.Once
+	sleep := func(ctx context.Context, d time.Duration) error {
+		if d == time.Second+globalGrace {
+			once.Do(func() { close(waiting) })
+			<-ctx.Done()
+			return ctx.Err()
+		}
+		return clock.Sleep(ctx, d)
+	}
+	result := make(chan error)
+	go func() { result <- g.await(context.Background(), prev, clock.Now, sleep) }()
+	return waiting, result
+}
+
 func TestGlobalGateWaitsForTheAnswer(t *testing.T) {
 	g := newGate(1, time.Second)
 	clock := newClock()
@@ -111,18 +131,7 @@ func TestGlobalGateWaitsForTheAnswer(t *testing.T) {
 	if prev != first {
 		t.Fatal("the second ticket does not take over the first one's permit")
 	}
-	sleeping := make(chan struct{})
-	var once sync.Once
-	sleep := func(ctx context.Context, d time.Duration) error {
-		if d == time.Second+globalGrace { // waiting for the answer
-			once.Do(func() { close(sleeping) })
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		return clock.Sleep(ctx, d)
-	}
-	done := make(chan error)
-	go func() { done <- g.await(context.Background(), prev, clock.Now, sleep) }()
+	sleeping, done := awaitAnswer(g, prev, clock)
 	<-sleeping
 	first.finish(t0.Add(30 * time.Millisecond))
 	if err := <-done; err != nil {
@@ -219,18 +228,7 @@ func TestGlobalGateAbandonChain(t *testing.T) {
 		tk.abandon()
 	}
 	last, prev := g.take()
-	sleeping := make(chan struct{})
-	var once sync.Once
-	sleep := func(ctx context.Context, d time.Duration) error {
-		if d == time.Second+globalGrace { // waiting for first's answer
-			once.Do(func() { close(sleeping) })
-			<-ctx.Done()
-			return ctx.Err()
-		}
-		return clock.Sleep(ctx, d)
-	}
-	done := make(chan error)
-	go func() { done <- g.await(context.Background(), prev, clock.Now, sleep) }()
+	sleeping, done := awaitAnswer(g, prev, clock)
 	first.start(t0)
 	select {
 	case <-sleeping:
