@@ -2,7 +2,7 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -38,33 +38,30 @@ func build0002(t *testing.T, is *bot.Issue, rows []storetest.Legacy0002Row) bot.
 		if err := migrate.Run(ctx, migrateTx{tx}, dialect, storetest.MigrationsUpTo(t, migrations(), 2), nil); err != nil {
 			return err
 		}
-		var id int64
-		if err := tx.QueryRow(ctx, `INSERT INTO issues (feed, guid, newsletter, title, link, published, split, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, true, $7) RETURNING id`,
-			is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, is.Published, is.Hash()).Scan(&id); err != nil {
-			return err
-		}
-		if id != 1 {
-			t.Fatalf("issue id %d, want 1", id)
-		}
-		for i, st := range append([]bot.Story{is.Lead}, is.Roundup...) {
-			part, item := "roundup", i-1
-			if i == 0 {
-				part, item = "lead", 0
-			}
-			rich, _ := json.Marshal(st)
-			if _, err := tx.Exec(ctx, `INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, $1, $2, $3, $4, $5)`,
-				part, item, st.Text(), string(rich), st.URL); err != nil {
+		return storetest.Write0002(is, rows, storetest.Writer0002{
+			Issue: func(is *bot.Issue) error {
+				var id int64
+				if err := tx.QueryRow(ctx, `INSERT INTO issues (feed, guid, newsletter, title, link, published, split, hash)
+					VALUES ($1, $2, $3, $4, $5, $6, true, $7) RETURNING id`,
+					is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, is.Published, is.Hash()).Scan(&id); err != nil {
+					return err
+				}
+				if id != 1 {
+					return fmt.Errorf("issue id %d, want 1", id)
+				}
+				return nil
+			},
+			Story: func(st storetest.Story0002) error {
+				_, err := tx.Exec(ctx, `INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, $1, $2, $3, $4, $5)`,
+					st.Part, st.Item, st.Text, st.Rich, st.URL)
 				return err
-			}
-		}
-		for _, r := range rows {
-			if _, err := tx.Exec(ctx, `INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash)
-				VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)`, r.Channel, string(r.Part), r.Item, r.Seq, r.State, r.Ref, r.Attempts, r.IssueHash); err != nil {
+			},
+			Delivery: func(r storetest.Legacy0002Row) error {
+				_, err := tx.Exec(ctx, `INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash)
+					VALUES (1, $1, $2, $3, $4, $5, $6, $7, $8)`, r.Channel, string(r.Part), r.Item, r.Seq, r.State, r.Ref, r.Attempts, r.IssueHash)
 				return err
-			}
-		}
-		return nil
+			},
+		})
 	})
 	if err != nil {
 		t.Fatalf("build the 0002-era database: %v", err)

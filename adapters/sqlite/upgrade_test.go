@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"database/sql"
-	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -39,26 +38,25 @@ func build0002(t *testing.T, is *bot.Issue, rows []storetest.Legacy0002Row) bot.
 	if err := migrate.Run(bg, migrateTx{tx}, dialect, storetest.MigrationsUpTo(t, migrations(), 2), nil); err != nil {
 		t.Fatal(err)
 	}
-	exec := func(q string, args ...any) {
-		t.Helper()
-		if _, err := tx.Exec(q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 	now := dbTime(time.Now())
-	exec(`INSERT INTO issues (id, feed, guid, newsletter, title, link, published, split, hash, created, updated)
-		VALUES (1, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`, is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, dbTime(is.Published), is.Hash(), now, now)
-	for i, st := range append([]bot.Story{is.Lead}, is.Roundup...) {
-		part, item := "roundup", i-1
-		if i == 0 {
-			part, item = "lead", 0
-		}
-		rich, _ := json.Marshal(st)
-		exec(`INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, ?, ?, ?, ?, ?)`, part, item, st.Text(), string(rich), st.URL)
-	}
-	for _, r := range rows {
-		exec(`INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash, created, updated)
-			VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Channel, string(r.Part), r.Item, r.Seq, r.State, r.Ref, r.Attempts, r.IssueHash, now, now)
+	err = storetest.Write0002(is, rows, storetest.Writer0002{
+		Issue: func(is *bot.Issue) error {
+			_, err := tx.Exec(`INSERT INTO issues (id, feed, guid, newsletter, title, link, published, split, hash, created, updated)
+				VALUES (1, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)`, is.Feed, is.GUID, is.Newsletter, is.Title, is.Link, dbTime(is.Published), is.Hash(), now, now)
+			return err
+		},
+		Story: func(st storetest.Story0002) error {
+			_, err := tx.Exec(`INSERT INTO stories (issue_id, part, item, text, rich, url) VALUES (1, ?, ?, ?, ?, ?)`, st.Part, st.Item, st.Text, st.Rich, st.URL)
+			return err
+		},
+		Delivery: func(r storetest.Legacy0002Row) error {
+			_, err := tx.Exec(`INSERT INTO deliveries (issue_id, channel, part, item, seq, state, ref, attempts, claim_hash, created, updated)
+				VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, r.Channel, string(r.Part), r.Item, r.Seq, r.State, r.Ref, r.Attempts, r.IssueHash, now, now)
+			return err
+		},
+	})
+	if err != nil {
+		t.Fatalf("build the 0002-era database: %v", err)
 	}
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)

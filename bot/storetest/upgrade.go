@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,6 +43,52 @@ type Legacy0002Row struct {
 	Ref       string // the message, when sent
 	Attempts  int
 	IssueHash string // what 0002 kept in claim_hash: the issue's hash when claimed
+}
+
+// Story0002 is one row of stories as a 0002-era digestbot stored it (of
+// issue 1): the lead as part "lead" item 0, roundup items by position, the
+// story's JSON in Rich.
+type Story0002 struct {
+	Part            string
+	Item            int
+	Text, Rich, URL string
+}
+
+// Writer0002 writes the rows of a 0002-era database with a store's own
+// SQL, in the transaction that ran migrations 0001 and 0002.
+type Writer0002 struct {
+	Issue    func(is *bot.Issue) error // as issue 1, with issues.hash = is.Hash()
+	Story    func(st Story0002) error
+	Delivery func(r Legacy0002Row) error
+}
+
+// Write0002 writes, through w, is as issue 1, its stories as 0002 stored
+// them, and rows: what a store's build for UpgradeInFlight and
+// UpgradeGivenUp holds.
+func Write0002(is *bot.Issue, rows []Legacy0002Row, w Writer0002) error {
+	if err := w.Issue(is); err != nil {
+		return err
+	}
+	for i, st := range append([]bot.Story{is.Lead}, is.Roundup...) {
+		row := Story0002{Part: "roundup", Item: i - 1, Text: st.Text(), URL: st.URL}
+		if i == 0 {
+			row.Part, row.Item = "lead", 0
+		}
+		rich, err := json.Marshal(st)
+		if err != nil {
+			return err
+		}
+		row.Rich = string(rich)
+		if err := w.Story(row); err != nil {
+			return err
+		}
+	}
+	for _, r := range rows {
+		if err := w.Delivery(r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Key0002 is the idempotency key a 0002-era digestbot gave a post: feed,
