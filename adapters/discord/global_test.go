@@ -245,6 +245,23 @@ func TestGlobalGateAbandonChain(t *testing.T) {
 	}
 }
 
+// answeringRest is a rest client on clock for a server that answers {} to
+// every request, after calling seen with it; the server ends with the test.
+func answeringRest(t *testing.T, clock *fakeClock, seen func(*http.Request)) *rest {
+	t.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen(r)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(srv.Close)
+	r, err := newRest(srv.URL+"/api/v10/", testToken, nil, clock.Now, clock.Sleep, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
 // TestGlobalLimitSpreadsBursts: 120 requests on routes without buckets, at
 // once: 50 go out, the next 50 a second after the first ones' answers, and
 // Discord never counts more than 50 in a second.
@@ -252,18 +269,11 @@ func TestGlobalLimitSpreadsBursts(t *testing.T) {
 	clock := newClock()
 	var mu sync.Mutex
 	var arrivals []time.Time
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	r := answeringRest(t, clock, func(*http.Request) {
 		mu.Lock()
 		arrivals = append(arrivals, clock.Now())
 		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{}`))
-	}))
-	defer srv.Close()
-	r, err := newRest(srv.URL+"/api/v10/", testToken, nil, clock.Now, clock.Sleep, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	t0 := clock.Now()
 	for i := range 120 {
 		if err := r.do(context.Background(), call{method: "GET", path: "users/@me", auth: true, what: "request " + string(rune('0'+i%10))}, nil); err != nil {
@@ -296,18 +306,11 @@ func TestInteractionsSkipTheGlobalLimit(t *testing.T) {
 	clock := newClock()
 	var mu sync.Mutex
 	var got []string
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	r := answeringRest(t, clock, func(req *http.Request) {
 		mu.Lock()
-		got = append(got, r.Method+" "+strings.TrimPrefix(r.URL.Path, "/api/v10/"))
+		got = append(got, req.Method+" "+strings.TrimPrefix(req.URL.Path, "/api/v10/"))
 		mu.Unlock()
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{}`))
-	}))
-	defer srv.Close()
-	r, err := newRest(srv.URL+"/api/v10/", testToken, nil, clock.Now, clock.Sleep, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	saturateGate(r, clock.Now())
 	r.limits.block("POST channels/1/messages", clock.Now().Add(5*time.Second), true)
 

@@ -12,20 +12,14 @@ import (
 	"digestbot/bot/storetest"
 )
 
-// TestUpgradeInFlightRoundupFoundByOldKey upgrades a 0002-era database
-// holding roundup posts in flight (storetest.UpgradeInFlight).
-func TestUpgradeInFlightRoundupFoundByOldKey(t *testing.T) {
-	storetest.UpgradeInFlight(t, build0002)
-}
-
-// TestUpgradeGivenUpWaitsForRetry upgrades a 0002-era database holding
-// roundup posts given up (storetest.UpgradeGivenUp).
-func TestUpgradeGivenUpWaitsForRetry(t *testing.T) {
-	storetest.UpgradeGivenUp(t, build0002)
+// TestUpgradeFrom0002 upgrades a 0002-era database holding roundup posts in
+// flight and given up (storetest.Upgrade0002).
+func TestUpgradeFrom0002(t *testing.T) {
+	storetest.Upgrade0002(t, build0002)
 }
 
 // build0002 writes a 0002-era database holding is and rows and opens it
-// with the store (storetest.UpgradeInFlight).
+// with the store (storetest.Upgrade0002).
 func build0002(t *testing.T, is *bot.Issue, rows []storetest.Legacy0002Row) bot.Store {
 	ctx := context.Background()
 	dsn := newDatabase(t)

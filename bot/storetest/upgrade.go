@@ -155,6 +155,13 @@ func upgradeIssue() *bot.Issue {
 		}}
 }
 
+// Upgrade0002 runs the upgrade cases from a 0002-era database
+// (UpgradeInFlight, UpgradeGivenUp) on the store that build opens.
+func Upgrade0002(t *testing.T, build func(t *testing.T, is *bot.Issue, rows []Legacy0002Row) bot.Store) {
+	t.Run("InFlightRoundupFoundByOldKey", func(t *testing.T) { UpgradeInFlight(t, build) })
+	t.Run("GivenUpWaitsForRetry", func(t *testing.T) { UpgradeGivenUp(t, build) })
+}
+
 // UpgradeInFlight checks the upgrade of a 0002-era database holding
 // roundup posts attempted and not confirmed. Their messages, if any, carry
 // the key of the item's position (0003 made keys follow the item's link):
