@@ -118,6 +118,9 @@ type ShareStore interface {
 	AddShare(ctx context.Context, s Share) (existing Share, added bool, err error)
 	// Shares returns the shares of one issue into one channel, oldest first.
 	Shares(ctx context.Context, channel string, issueID int64) ([]Share, error)
+	// ShareDelivery returns the delivery of a share's post (by the share's
+	// key), ok false when the outbox has not made one yet.
+	ShareDelivery(ctx context.Context, channel string, issueID int64, key string) (d Delivery, ok bool, err error)
 }
 
 // sharePrefix starts the Channel.ID of every channel stories are shared

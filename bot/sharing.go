@@ -129,34 +129,27 @@ func issueArg(is *Issue) string {
 	return is.Published.UTC().Format("2006-01-02")
 }
 
-// maxFailedScan bounds how many given-up deliveries, newest first, a Share
-// press looks through for its story's: a share given up longer ago than
-// that is left to `digestbot retry`.
-const maxFailedScan = 1000
-
 // retryShare makes the given-up delivery of share sh into ch pending again
 // (RetryDelivery: attempts reset, the target dirty, as `digestbot retry`
 // does) when the story was never posted there; rearmed is false when its
 // delivery is not given up, its message exists (a failed edit), or the
 // retry could not be recorded (logged: another press just made it).
 func (s *Service) retryShare(ctx context.Context, ch Channel, sh Share) (rearmed bool, err error) {
-	ds, err := s.Store.Deliveries(ctx, maxFailedScan, StateFailed)
+	ss := s.Store.(ShareStore) // the share was read from it
+	d, ok, err := ss.ShareDelivery(ctx, ch.ID, sh.IssueID, sh.Key)
 	if err != nil {
-		return false, fmt.Errorf("bot: given-up deliveries: %w", err)
+		return false, fmt.Errorf("bot: delivery of a share: %w", err)
 	}
-	for _, d := range ds {
-		if d.Channel != ch.ID || d.IssueID != sh.IssueID || d.Key != sh.Key || d.Ref != "" {
-			continue
-		}
-		if err := s.Store.RetryDelivery(ctx, d.ID, s.now()); err != nil {
-			// Most likely another press re-armed it a moment ago: no
-			// longer failed. The presser hears "already shared".
-			s.log().Warn("story_share_retry_failed", slog.Int64("delivery", d.ID), slog.Any("error", err))
-			return false, nil
-		}
-		return true, nil
+	if !ok || d.State != StateFailed || d.Ref != "" {
+		return false, nil
 	}
-	return false, nil
+	if err := s.Store.RetryDelivery(ctx, d.ID, s.now()); err != nil {
+		// Most likely another press re-armed it a moment ago: no
+		// longer failed. The presser hears "already shared".
+		s.log().Warn("story_share_retry_failed", slog.Int64("delivery", d.ID), slog.Any("error", err))
+		return false, nil
+	}
+	return true, nil
 }
 
 // shareAccessHint says what lets the bot post in a channel of platform.

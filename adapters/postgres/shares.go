@@ -79,3 +79,16 @@ func (s *Store) Shares(ctx context.Context, channel string, issueID int64) ([]bo
 	}
 	return out, nil
 }
+
+// ShareDelivery returns the delivery of a share's post.
+func (s *Store) ShareDelivery(ctx context.Context, channel string, issueID int64, key string) (bot.Delivery, bool, error) {
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
+		WHERE d.channel = $1 AND d.issue_id = $2 AND d.key = $3`, channel, issueID, key))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return bot.Delivery{}, false, nil
+	}
+	if err != nil {
+		return bot.Delivery{}, false, fmt.Errorf("postgres: delivery of a share: %w", err)
+	}
+	return d, true, nil
+}

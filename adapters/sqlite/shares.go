@@ -89,3 +89,16 @@ func (s *Store) Shares(ctx context.Context, channel string, issueID int64) ([]bo
 	}
 	return out, nil
 }
+
+// ShareDelivery returns the delivery of a share's post.
+func (s *Store) ShareDelivery(ctx context.Context, channel string, issueID int64, key string) (bot.Delivery, bool, error) {
+	d, err := scanDelivery(s.r.QueryRowContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries d
+		WHERE d.channel = ? AND d.issue_id = ? AND d.key = ?`, channel, issueID, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return bot.Delivery{}, false, nil
+	}
+	if err != nil {
+		return bot.Delivery{}, false, fmt.Errorf("sqlite: delivery of a share: %w", err)
+	}
+	return d, true, nil
+}

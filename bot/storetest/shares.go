@@ -83,6 +83,31 @@ func testShares(t *testing.T, open opener) {
 		}
 	})
 
+	t.Run("ShareDelivery", func(t *testing.T) {
+		s, ss := shares(t)
+		is := newIssue("g1", t0, 2)
+		save(t, s, is)
+		item0 := bot.PostKey(is, bot.PartRoundup, 0)
+		add(t, ss, bot.Share{Channel: chA, IssueID: is.ID, Key: item0, SharedBy: bot.Person{ID: "U1", Name: "Ann"}, Created: t0}, true)
+		if _, ok, err := ss.ShareDelivery(ctx, chA, is.ID, item0); err != nil || ok {
+			t.Fatalf("ShareDelivery before any attempt = ok %v, %v; want none", ok, err)
+		}
+		d, err := s.StartDelivery(ctx, bot.Delivery{IssueID: is.ID, Channel: chA, Key: item0, Part: bot.PartRoundup, Item: 0, TryHash: "h"}, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MarkFailed(ctx, d.ID, "not_in_channel"); err != nil {
+			t.Fatal(err)
+		}
+		got, ok, err := ss.ShareDelivery(ctx, chA, is.ID, item0)
+		if err != nil || !ok || got.ID != d.ID || got.State != bot.StateFailed {
+			t.Errorf("ShareDelivery = %+v, ok %v, %v; want delivery %d, failed", got, ok, err, d.ID)
+		}
+		if _, ok, _ := ss.ShareDelivery(ctx, chB, is.ID, item0); ok {
+			t.Error("ShareDelivery found the post in another channel")
+		}
+	})
+
 	t.Run("MakesTargetNotInStep", func(t *testing.T) {
 		s, ss := shares(t)
 		older := newIssue("older", t0.Add(-24*time.Hour), 2)
